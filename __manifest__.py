@@ -1,0 +1,28 @@
+{
+    "name": "Netvisor Integration",
+    "version": "18.0.1.0.0",
+    "category": "Accounting/Accounting",
+    "summary": "Bridge Odoo and Visma Netvisor: bills, invoices, payments, customers, products, payroll, expenses",
+    "description": """
+Keep the books in Visma Netvisor while invoicing, payroll, expenses and inventory
+run in Odoo: purchase invoices come in as draft vendor bills, posted customer
+invoices go out, payment status comes back, customers and products are synced
+both ways, payslips go out as accounting vouchers and expense reports as
+purchase invoices. See README.md.
+""",
+    "author": "netvisor_integration developers",
+    "website": "https://github.com/netvisor-integration/netvisor_integration",
+    "license": "LGPL-3",
+    "depends": ["account", "hr_expense", "payroll"],
+    "external_dependencies": {"python": ["requests", "lxml"]},
+    "data": [
+        "security/netvisor_security.xml",
+        "security/ir.model.access.csv",
+        "data/ir_cron.xml",
+        "views/netvisor_log_views.xml",
+        "views/res_config_settings_views.xml",
+        "views/netvisor_menus.xml",
+    ],
+    "installable": True,
+    "application": False,
+}

@@ -1,0 +1,64 @@
+from odoo import _, api, fields, models
+from odoo.tools import html_escape
+
+NETVISOR_STATES = [
+    ("not_sent", "Not Sent"),
+    ("queued", "Queued"),
+    ("sent", "Sent"),
+    ("error", "Error"),
+]
+
+
+class NetvisorMixin(models.AbstractModel):
+    """Per-record Netvisor state for documents that Odoo sends to Netvisor."""
+
+    _name = "netvisor.mixin"
+    _description = "Netvisor Sending State"
+
+    netvisor_state = fields.Selection(NETVISOR_STATES, string="Netvisor Status", default="not_sent",
+                                      copy=False, tracking=True, index=True)
+    netvisor_error = fields.Text(string="Netvisor Error", copy=False, readonly=True)
+    netvisor_sent_date = fields.Datetime(string="Sent to Netvisor On", copy=False, readonly=True)
+
+    def _netvisor_company(self):
+        self.ensure_one()
+        return self.company_id
+
+    def _netvisor_set_error(self, message, flow, category="ERROR", activity=True):
+        """Record a failure: state, chatter, Netvisor log, and an activity for the responsible user."""
+        for record in self:
+            company = record._netvisor_company()
+            record.write({"netvisor_state": "error", "netvisor_error": message})
+            self.env["netvisor.log"]._log_record_error(company, flow, record, message, category=category)
+            if hasattr(record, "message_post"):
+                record.message_post(body=_("Netvisor: %(message)s", message=html_escape(message)))
+            if activity and hasattr(record, "activity_schedule"):
+                user = record._netvisor_responsible_user()
+                record.activity_schedule(
+                    "mail.mail_activity_data_warning",
+                    summary=_("Netvisor sending failed"),
+                    note=html_escape(message),
+                    user_id=user.id,
+                )
+
+    def _netvisor_responsible_user(self):
+        self.ensure_one()
+        for name in ("invoice_user_id", "user_id", "create_uid"):
+            user = self[name] if name in self._fields else False
+            if user and user.active and not user.share:
+                return user
+        return self.env.user
+
+    def _netvisor_set_sent(self, values=None):
+        vals = {"netvisor_state": "sent", "netvisor_error": False, "netvisor_sent_date": fields.Datetime.now()}
+        vals.update(values or {})
+        self.write(vals)
+        # close the warnings of earlier failures
+        if "activity_ids" in self._fields:
+            self.activity_ids.filtered(
+                lambda a: a.activity_type_id == self.env.ref("mail.mail_activity_data_warning")
+                and a.summary == _("Netvisor sending failed")).action_done()
+
+    @api.model
+    def _netvisor_state_selection(self):
+        return NETVISOR_STATES
