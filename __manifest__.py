@@ -21,7 +21,20 @@ purchase invoices. See README.md.
         "data/ir_cron.xml",
         "views/netvisor_log_views.xml",
         "views/res_config_settings_views.xml",
+        "views/netvisor_vat_mapping_views.xml",
         "views/netvisor_menus.xml",
+        # --- purchase invoices (issue 3)
+
+        # --- sales invoices (issue 4)
+
+        # --- payment status (issue 5)
+
+        # --- customers and products (issue 6)
+
+        # --- payroll and expenses (issue 7)
+
+        # --- overview (issue 8)
+
     ],
     "installable": True,
     "application": False,

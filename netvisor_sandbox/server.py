@@ -141,10 +141,15 @@ class Handler(BaseHTTPRequestHandler):
                 server.state.stats["overlaps"] += 1
                 raise SandboxFault("TECHNICAL_ERROR",
                                    "Samanaikainen pyyntö samaan yritykseen (overlapping request for this company)")
+            fault = server.faults.pick(resource, method)
+            if fault == "timeout":
+                # the network swallows the request: Netvisor never sees it, the client waits
+                org.busy.release()
+                outcome = "fault:timeout"
+                return self._inject(fault, use_status)
             try:
                 org.active += 1
                 org.max_active = max(org.max_active, org.active)
-                fault = server.faults.pick(resource, method)
                 if server.faults.latency_ms:
                     time.sleep(server.faults.latency_ms / 1000.0)
                 if fault and fault != "drop_after_process":

@@ -30,11 +30,18 @@ class Organisation:
         self._keys = itertools.count(max(current, int(used) + 1))
 
     def add(self, collection, record, key=None):
+        """Store ``record`` (a dict) under a new or given key, after the resource module's
+        normaliser for that collection filled its defaults. Returns the stored dict."""
+        from .resources import NORMALIZERS
+
+        record = dict(record)
+        key = key if key is not None else record.get("netvisor_key")
         key = int(key) if key is not None else self.next_key()
         if key is not None:
             self.bump_keys(key)
-        record = dict(record)
         record["netvisor_key"] = key
+        if collection in NORMALIZERS:
+            NORMALIZERS[collection](self, record)
         self.collections[collection][key] = record
         return record
 
@@ -49,8 +56,8 @@ class Organisation:
 
 
 class SandboxState:
-    """Everything the sandbox remembers. ``seed`` loaders per collection come from the
-    resource modules (``resources.SEED_LOADERS``)."""
+    """Everything the sandbox remembers. Records of each collection are normalised by
+    the resource modules (``resources.NORMALIZERS``)."""
 
     def __init__(self):
         self.lock = threading.RLock()
@@ -77,8 +84,6 @@ class SandboxState:
 
     def load_seed(self, seed):
         """``seed``: dict (or path to JSON) with ``partners`` and ``organisations``."""
-        from .resources import SEED_LOADERS
-
         if isinstance(seed, str):
             with open(seed, encoding="utf-8") as handle:
                 seed = json.load(handle)
@@ -94,12 +99,8 @@ class SandboxState:
                 if org is None:
                     raise ValueError(f"organisation {org_seed['organisation_id']} has no customers (API users)")
                 for collection, items in (org_seed.get("data") or {}).items():
-                    loader = SEED_LOADERS.get(collection)
                     for item in items:
-                        if loader:
-                            loader(org, copy.deepcopy(item))
-                        else:
-                            org.add(collection, item, key=item.get("netvisor_key"))
+                        org.add(collection, copy.deepcopy(item))
 
     def reset(self):
         with self.lock:

@@ -1,8 +1,9 @@
 """Resource registry. Each module registers its handlers with :func:`resource` and
-its seed loaders with :func:`seed_loader`; import it at the bottom of this file."""
+the normaliser of its state records (defaults, nested keys) with :func:`normalizer`;
+import it at the bottom of this file."""
 
 HANDLERS = {}  # (resource name, method) -> callable(Request) -> payload XML str
-SEED_LOADERS = {}  # collection name -> callable(Organisation, dict)
+NORMALIZERS = {}  # collection name -> callable(Organisation, record dict), fills defaults in place
 
 
 def resource(name, method="GET"):
@@ -13,12 +14,20 @@ def resource(name, method="GET"):
     return register
 
 
-def seed_loader(collection):
+def normalizer(collection):
     def register(func):
-        SEED_LOADERS[collection] = func
+        NORMALIZERS[collection] = func
         return func
 
     return register
 
 
 from . import purchase_invoices  # noqa: E402,F401
+
+# --- sales invoices (issue 4)
+
+# --- payments (issue 5)
+
+# --- customers and products (issue 6)
+
+# --- accounting vouchers and purchase invoice import (issue 7)

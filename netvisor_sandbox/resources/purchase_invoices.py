@@ -20,14 +20,14 @@ Seed / state record (collection ``purchase_invoices``)::
 import datetime
 
 from ..xmlio import SandboxFault, ansi_date, el, fmt, invalid, wrap
-from . import resource, seed_loader
+from . import normalizer, resource
 
 COLLECTION = "purchase_invoices"
 MAX_KEYS = 500
 
 
-@seed_loader(COLLECTION)
-def load(org, item):
+@normalizer(COLLECTION)
+def normalize(org, item):
     item.setdefault("modified", f"{item.get('date', datetime.date.today().isoformat())}T12:00:00")
     item.setdefault("currency", "EUR")
     item.setdefault("approval_status", "open")
@@ -35,7 +35,6 @@ def load(org, item):
     for line in item.get("lines", []):
         if "netvisor_key" not in line:
             line["netvisor_key"] = org.next_key()
-    org.add(COLLECTION, item, key=item.get("netvisor_key"))
 
 
 def _modified(value, what):
