@@ -1,0 +1,9 @@
+# --- purchase invoices (issue 3)
+
+# --- sales invoices (issue 4)
+
+# --- payment status (issue 5)
+
+# --- customers and products (issue 6)
+
+# --- payroll and expenses (issue 7)
