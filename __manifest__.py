@@ -24,6 +24,11 @@ purchase invoices. See README.md.
         "views/netvisor_vat_mapping_views.xml",
         "views/netvisor_menus.xml",
         # --- purchase invoices (issue 3)
+        "data/purchase_cron.xml",
+        "views/account_move_purchase_views.xml",
+        "views/netvisor_dimension_mapping_views.xml",
+        "views/netvisor_purchase_settings_views.xml",
+        "wizards/netvisor_import_summary_views.xml",
 
         # --- sales invoices (issue 4)
 

@@ -6,6 +6,10 @@ from . import res_config_settings
 from . import account_move
 
 # --- purchase invoices (issue 3)
+from . import netvisor_purchase_settings
+from . import netvisor_dimension_mapping
+from . import netvisor_vat_mapping_purchase
+from . import account_move_purchase
 
 # --- sales invoices (issue 4)
 

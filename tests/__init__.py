@@ -2,6 +2,7 @@ from . import test_settings
 from . import test_connection
 
 # --- purchase invoices (issue 3)
+from . import test_purchase_import
 
 # --- sales invoices (issue 4)
 

@@ -1,4 +1,5 @@
 # --- purchase invoices (issue 3)
+from . import netvisor_import_summary
 
 # --- sales invoices (issue 4)
 
