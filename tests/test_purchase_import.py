@@ -677,7 +677,7 @@ class TestNetvisorPurchaseConcurrency(NetvisorPurchaseCommon):
             first = env1["account.move"]._netvisor_import_purchase_invoices(env1["res.company"].browse(company_id))
             cr1.commit()
             self.assertEqual(len(first["imported"]), 3, first["failed"] or first["error"])
-            with mute_logger("odoo.sql_db"):
+            with mute_logger("odoo.sql_db", "odoo.addons.netvisor_integration.models.account_move_purchase"):
                 second = env2["account.move"]._netvisor_import_purchase_invoices(
                     env2["res.company"].browse(company_id))
             self.assertFalse(second["error"], second["error"])
@@ -710,7 +710,7 @@ class TestNetvisorPurchaseConcurrency(NetvisorPurchaseCommon):
                     results.append(error)
 
         threads = [threading.Thread(target=worker) for _n in range(2)]
-        with mute_logger("odoo.sql_db"):
+        with mute_logger("odoo.sql_db", "odoo.addons.netvisor_integration.models.account_move_purchase"):
             for thread in threads:
                 thread.start()
             for thread in threads:
