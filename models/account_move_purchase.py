@@ -30,7 +30,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import psycopg2
 import pytz
 
-from odoo import _, api, fields, models
+from odoo import _, api, fields, models, modules
 from odoo.exceptions import UserError
 from odoo.fields import Command
 from odoo.tools import float_compare, html_escape, plaintext2html
@@ -83,6 +83,8 @@ class AccountMove(models.Model):
                 summary = self._netvisor_import_purchase_invoices(company)
             except Exception:  # one company never stops the others
                 _logger.exception("Netvisor purchase import of company %s failed", company.id)
+                if not modules.module.current_test:
+                    self.env.cr.rollback()  # what the run committed before stays
                 continue
             _logger.info("Netvisor purchase import of company %s: %s", company.id,
                          self._netvisor_purchase_summary_text(summary))
