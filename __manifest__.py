@@ -26,6 +26,10 @@ purchase invoices. See README.md.
         # --- purchase invoices (issue 3)
 
         # --- sales invoices (issue 4)
+        "data/sales_cron.xml",
+        "views/account_move_sales_views.xml",
+        "views/netvisor_sales_settings_views.xml",
+        "wizards/netvisor_xml_preview_views.xml",
 
         # --- payment status (issue 5)
 

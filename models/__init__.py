@@ -8,6 +8,8 @@ from . import account_move
 # --- purchase invoices (issue 3)
 
 # --- sales invoices (issue 4)
+from . import netvisor_sales_settings
+from . import account_move_sales
 
 # --- payment status (issue 5)
 

@@ -5,6 +5,7 @@ from . import test_overview
 # --- purchase invoices (issue 3)
 
 # --- sales invoices (issue 4)
+from . import test_sales_send
 
 # --- payment status (issue 5)
 
