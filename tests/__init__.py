@@ -8,6 +8,8 @@ from . import test_connection
 # --- payment status (issue 5)
 
 # --- customers and products (issue 6)
+from . import test_sync_customers
+from . import test_sync_products
 
 # --- payroll and expenses (issue 7)
 
