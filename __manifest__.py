@@ -34,6 +34,8 @@ purchase invoices. See README.md.
         # --- payment status (issue 5)
 
         # --- customers and products (issue 6)
+        "views/res_partner_views.xml",
+        "views/product_views.xml",
 
         # --- payroll and expenses (issue 7)
 

@@ -14,6 +14,10 @@ from . import account_move_sales
 # --- payment status (issue 5)
 
 # --- customers and products (issue 6)
+from . import netvisor_link
+from . import netvisor_sync_settings
+from . import res_partner
+from . import product
 
 # --- payroll and expenses (issue 7)
 

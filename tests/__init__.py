@@ -10,6 +10,8 @@ from . import test_sales_send
 # --- payment status (issue 5)
 
 # --- customers and products (issue 6)
+from . import test_sync_customers
+from . import test_sync_products
 
 # --- payroll and expenses (issue 7)
 

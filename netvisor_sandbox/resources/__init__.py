@@ -30,5 +30,7 @@ from . import sales_invoices  # noqa: E402,F401
 # --- payments (issue 5)
 
 # --- customers and products (issue 6)
+from . import customers  # noqa: E402,F401
+from . import products  # noqa: E402,F401
 
 # --- accounting vouchers and purchase invoice import (issue 7)
