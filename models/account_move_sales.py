@@ -1,5 +1,6 @@
 import contextlib
 import logging
+import uuid
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -8,6 +9,7 @@ from lxml import etree
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import split_every
 
 from ..netvisor import errors as nv_errors
 from ..netvisor import xmlutil
@@ -19,6 +21,15 @@ SALES_MOVE_TYPES = ("out_invoice", "out_refund")
 FLOW = "sales_send"
 CENT = Decimal("0.01")
 PLACEHOLDER = "NEW"
+PREPARE_CHUNK = 50  # invoices whose documents are prepared together (one read per model)
+# writing the Netvisor fields of a posted invoice changes nothing of the invoice itself:
+# skip account.move's line synchronisation, balance check and "manually modified" flag
+WRITE_CONTEXT = {
+    "skip_invoice_sync": True,
+    "check_move_validity": False,
+    "skip_is_manually_modified": True,
+    "skip_account_move_synchronization": True,
+}
 
 
 class _RecordBusy(Exception):
@@ -62,6 +73,7 @@ class _SalesBatch:
         self.company = company
         self.client = client
         self.preview = preview
+        self.token = uuid.uuid4().hex
         self.vat = {}  # account.tax id -> (code, Decimal percent)
         self.products = {}  # product.product id -> (identifier type, value)
         self.customers = {}  # res.partner id -> key
@@ -93,6 +105,10 @@ class AccountMove(models.Model):
         string="Matched in Netvisor", copy=False, readonly=True,
         help="This credit note is linked in Netvisor to the invoice it credits (matchcreditnote.nv).")
     netvisor_send_attempts = fields.Integer(copy=False, readonly=True)
+    netvisor_send_token = fields.Char(
+        copy=False, readonly=True,
+        help="Set (and committed) by a send run before it posts a new invoice to Netvisor. Found by another run, "
+             "it means that run stopped half-way: the invoice is looked up in Netvisor before it is sent again.")
     netvisor_is_sales_document = fields.Boolean(compute="_compute_netvisor_is_sales_document")
 
     # ------------------------------------------------------------------ computes
@@ -113,7 +129,7 @@ class AccountMove(models.Model):
         queued = self.filtered(lambda m: m.netvisor_state == "queued")
         res = super().button_draft()
         if queued:
-            queued.write({"netvisor_state": "not_sent"})
+            queued.with_context(**WRITE_CONTEXT).write({"netvisor_state": "not_sent"})
         return res
 
     # ------------------------------------------------------------------ actions
@@ -135,7 +151,8 @@ class AccountMove(models.Model):
         """Send again even when the payment sync marked the invoice paid in Netvisor: clears
         netvisor_payment_synced. An invoice Netvisor already has is edited, never created twice."""
         moves = self._netvisor_sales_selection()
-        moves.filtered("netvisor_payment_synced").write({"netvisor_payment_synced": False})
+        moves.filtered("netvisor_payment_synced").with_context(**WRITE_CONTEXT).write(
+            {"netvisor_payment_synced": False})
         return self._netvisor_notify_result(moves._netvisor_send_invoices(trigger="manual", resend=True))
 
     def action_netvisor_preview_xml(self):
@@ -201,12 +218,13 @@ class AccountMove(models.Model):
         # re-posted after a send: Netvisor has the old version until it is sent again
         stale = (invoices - auto).filtered(lambda m: m.netvisor_invoice_id and m.netvisor_state != "not_sent")
         if stale:
-            stale.write({"netvisor_state": "not_sent"})
+            stale.with_context(**WRITE_CONTEXT).write({"netvisor_state": "not_sent"})
         if auto:
             auto._netvisor_queue()
 
     def _netvisor_queue(self):
-        self.write({"netvisor_state": "queued", "netvisor_error": False, "netvisor_send_attempts": 0})
+        self.with_context(**WRITE_CONTEXT).write(
+            {"netvisor_state": "queued", "netvisor_error": False, "netvisor_send_attempts": 0})
         self._netvisor_trigger_cron()
 
     @api.model
@@ -222,6 +240,7 @@ class AccountMove(models.Model):
     def _netvisor_send_invoices(self, trigger="manual", resend=False):
         """Send each invoice in its own savepoint (one company at a time, one commit per
         invoice in crons). Returns {"done", "skipped", "failed": counts, "messages": [...]}."""
+        self = self.with_context(**WRITE_CONTEXT)  # noqa: PLW0642
         result = {"done": 0, "skipped": 0, "failed": 0, "messages": []}
         for company, moves in self.grouped("company_id").items():
             run = self.env["netvisor.run"]._netvisor_start(company, FLOW, trigger=trigger)
@@ -238,36 +257,102 @@ class AccountMove(models.Model):
                 continue
             batch = _SalesBatch(self.env, company, client)
             counts = {"done": 0, "skipped": 0, "failed": 0}
-            for move in moves:
-                outcome, message = move._netvisor_send_guarded(batch, trigger=trigger, resend=resend)
-                counts[outcome] += 1
-                if message:
-                    result["messages"].append(message)
-                company._netvisor_commit()
+            for chunk_ids in split_every(PREPARE_CHUNK, moves.ids):
+                chunk = moves.browse(chunk_ids)
+                for outcome, message in chunk._netvisor_send_chunk(batch, trigger, resend):
+                    counts[outcome] += 1
+                    if message:
+                        result["messages"].append(message)
             run._netvisor_finish(**counts)
             company._netvisor_commit()
             for key, value in counts.items():
                 result[key] += value
         return result
 
-    def _netvisor_send_guarded(self, batch, trigger="manual", resend=False):
+    def _netvisor_send_chunk(self, batch, trigger, resend):
+        """Send a few invoices in one transaction, committed at the end; returns their
+        (outcome, message). Before anything is posted, the invoices that Netvisor does not
+        have yet get this run's token, committed: when the run dies before its own commit,
+        the next run finds a foreign token and looks those invoices up in Netvisor first, so
+        nothing is created twice. Netvisor's company lock is held for the whole chunk."""
+        company = batch.company
+        try:
+            with self.env.cr.savepoint():
+                self.env.cr.execute("SELECT id FROM account_move WHERE id IN %s FOR UPDATE SKIP LOCKED",
+                                    [tuple(self.ids)])
+                free = {row[0] for row in self.env.cr.fetchall()}
+        except psycopg2.errors.SerializationFailure:
+            free = set()  # changed meanwhile by another transaction: each is locked again below
+        new = self.filtered(lambda m: m.id in free and not m.netvisor_invoice_id
+                            and (not m.netvisor_send_token or m.netvisor_send_token == batch.token))
+        if new:
+            new.write({"netvisor_send_token": batch.token})
+        company._netvisor_commit()
+        results = []
+        try:
+            with self._netvisor_company_lock(batch):
+                prepared = self._netvisor_prepare(batch)
+                for move in self:
+                    results.append(move._netvisor_send_guarded(
+                        batch, trigger=trigger, resend=resend, prepared=prepared.get(move.id)))
+        except nv_errors.NetvisorTransientError as error:  # the company lock was not obtained
+            message = company._netvisor_error_message(error)
+            for move in self[len(results):]:
+                move._netvisor_fail(_("%(invoice)s was not sent to Netvisor: %(reason)s", invoice=move.name,
+                                      reason=message), error.category, trigger, retry=True)
+                results.append(("failed", message))
+        company._netvisor_commit()
+        return results
+
+    @contextlib.contextmanager
+    def _netvisor_company_lock(self, batch):
+        """Hold the client's per-company lock (one request at a time per Netvisor company,
+        across workers) around a whole chunk rather than around each request."""
+        client = batch.client
+        lock = getattr(client, "lock", None)
+        if lock is None:
+            yield
+            return
+        with lock():
+            client.lock = None
+            try:
+                yield
+            finally:
+                client.lock = lock
+
+    def _netvisor_prepare(self, batch):
+        """Read and check the documents of several invoices at once (nothing is locked or
+        written): {move id: {"write_date", "invoice" or "error", "refunded"}}."""
+        refunded = set(self.search([("reversed_entry_id", "in", self.ids), ("move_type", "=", "out_refund"),
+                                    ("state", "=", "posted")]).reversed_entry_id.ids)
+        prepared = {}
+        for move in self:
+            entry = {"write_date": move.write_date, "refunded": move.id in refunded}
+            try:
+                entry["invoice"] = move._netvisor_invoice_data(batch)
+            except (UserError, ValidationError) as error:
+                entry["error"] = error
+            prepared[move.id] = entry
+        return prepared
+
+    def _netvisor_send_guarded(self, batch, trigger="manual", resend=False, prepared=None):
         """Send one invoice; never raises for this invoice's own failures.
         Returns (outcome, message) with outcome done / skipped / failed."""
         self.ensure_one()
         try:
-            skipped = self._netvisor_send_one(batch, resend=resend)
+            skipped = self._netvisor_send_one(batch, resend=resend, prepared=prepared)
         except _RecordBusy:
             return "skipped", _("%(invoice)s is being sent by another process.", invoice=self.name)
         except (UserError, ValidationError) as error:
             message = _("%(invoice)s was not sent to Netvisor: %(reason)s", invoice=self.name,
                         reason=error.args[0])
+            self._netvisor_release_token(batch)
             self._netvisor_fail(message, "VALIDATION", trigger, retry=False)
             return "failed", message
         except nv_errors.NetvisorError as error:
             message = _("%(invoice)s was not sent to Netvisor: %(reason)s", invoice=self.name,
                         reason=batch.company._netvisor_error_message(error))
-            if isinstance(error, nv_errors.NetvisorOutcomeUnknownError):
-                self.write({"netvisor_outcome_unknown": True})
+            self._netvisor_release_token(batch, unknown=isinstance(error, nv_errors.NetvisorOutcomeUnknownError))
             retry = isinstance(error, (nv_errors.NetvisorTransientError, nv_errors.NetvisorOutcomeUnknownError))
             self._netvisor_fail(message, error.category, trigger, retry=retry)
             return "failed", message
@@ -281,6 +366,19 @@ class AccountMove(models.Model):
         if skipped:
             return "skipped", skipped
         return "done", None
+
+    def _netvisor_release_token(self, batch, unknown=False):
+        """After a failed send: this run's token goes (Netvisor answered, nothing was stored),
+        unless the outcome is unknown, which is kept as netvisor_outcome_unknown. A token
+        of an interrupted run stays until that run's invoice is found or sent."""
+        self.invalidate_recordset(["netvisor_send_token"])
+        values = {}
+        if unknown:
+            values["netvisor_outcome_unknown"] = True
+        if self.netvisor_send_token and (unknown or self.netvisor_send_token == batch.token):
+            values["netvisor_send_token"] = False
+        if values:
+            self.write(values)
 
     def _netvisor_fail(self, message, category, trigger, retry):
         """Record a failure. The background send keeps a transient failure queued and tries
@@ -334,22 +432,30 @@ class AccountMove(models.Model):
         if not locked:
             raise _RecordBusy()
 
-    def _netvisor_send_one(self, batch, resend=False):
+    def _netvisor_send_one(self, batch, resend=False, prepared=None):
         """Validate, make sure the customer and products exist in Netvisor, then add (or
-        edit) the invoice and match a credit note. Returns a text when skipped."""
+        edit) the invoice and match a credit note. Returns a text when skipped.
+        ``prepared``: this invoice's entry of _netvisor_prepare, used when the invoice did
+        not change since."""
         self.ensure_one()
         client = batch.client
         self._netvisor_lock()
         self.invalidate_recordset(["netvisor_state", "netvisor_invoice_id", "netvisor_outcome_unknown",
-                                   "netvisor_payment_synced", "state"])
+                                   "netvisor_payment_synced", "netvisor_send_token", "state", "write_date"])
         if self.state != "posted":
+            self._netvisor_release_token(batch)
             return _("%(invoice)s is no longer posted.", invoice=self.name)
         if self.netvisor_payment_synced and self.netvisor_invoice_id and not resend:
             raise UserError(_(
                 "it is paid in Netvisor (payment sync), so it is not sent again. Use \"Resend to Netvisor\" "
                 "to overwrite it anyway."))
         # everything that needs no Netvisor first: bad data never creates anything there
-        invoice = self._netvisor_invoice_data(batch)
+        if prepared and prepared["write_date"] == self.write_date:
+            if prepared.get("error"):
+                raise prepared["error"]
+            invoice = prepared["invoice"]
+        else:
+            invoice = self._netvisor_invoice_data(batch)
         self._netvisor_resolve_references(batch, invoice)
         try:
             root = nv_sales.build_sales_invoice(invoice)
@@ -357,7 +463,8 @@ class AccountMove(models.Model):
             raise UserError(str(error)) from None
         client.context = {"res_model": self._name, "res_id": self.id}
         key = self.netvisor_invoice_id
-        if not key and self.netvisor_outcome_unknown:
+        interrupted = self.netvisor_send_token and self.netvisor_send_token != batch.token
+        if not key and (self.netvisor_outcome_unknown or interrupted):
             key = self._netvisor_find_in_netvisor(batch)
         if key:
             nv_sales.edit_sales_invoice(client, key, root)
@@ -372,8 +479,9 @@ class AccountMove(models.Model):
         # Netvisor has it now: record the key whatever happens next
         with self.env.cr.savepoint():
             self._netvisor_set_sent({"netvisor_invoice_id": key, "netvisor_outcome_unknown": False,
-                                     "netvisor_send_attempts": 0})
-        self._netvisor_match_credit_notes(batch)
+                                     "netvisor_send_attempts": 0, "netvisor_send_token": False})
+        if self.move_type == "out_refund" or not prepared or prepared["refunded"]:
+            self._netvisor_match_credit_notes(batch)
         return None
 
     def _netvisor_find_in_netvisor(self, batch):
@@ -387,6 +495,11 @@ class AccountMove(models.Model):
                 "Netvisor has %(count)s invoices numbered %(number)s (keys %(keys)s): link the right one by hand "
                 "before sending again.", count=len(found), number=self.name,
                 keys=", ".join(item.netvisor_key for item in found)))
+        if found and self.search_count([("company_id", "=", self.company_id.id), ("id", "!=", self.id),
+                                        ("netvisor_invoice_id", "=", found[0].netvisor_key)]):
+            raise UserError(_(
+                "Netvisor's invoice numbered %(number)s (key %(key)s) is already linked to another Odoo invoice: "
+                "check both before sending again.", number=self.name, key=found[0].netvisor_key))
         if found:
             self.message_post(body=_(
                 "Netvisor: the earlier send had reached Netvisor (invoice key %(key)s); it is updated, not created "
