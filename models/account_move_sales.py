@@ -186,7 +186,7 @@ class AccountMove(models.Model):
 
     @api.model
     def _cron_netvisor_send_invoices(self, batch_size=200):
-        """Send the queued invoices (auto-send on confirm), one commit per invoice."""
+        """Send the queued invoices (auto-send on confirm); commits after each chunk."""
         moves = self.search(self._netvisor_queued_domain(), order="id", limit=batch_size + 1)
         more = len(moves) > batch_size
         moves = moves[:batch_size]
@@ -238,9 +238,10 @@ class AccountMove(models.Model):
     # ------------------------------------------------------------------ business: send
 
     def _netvisor_send_invoices(self, trigger="manual", resend=False):
-        """Send each invoice in its own savepoint (one company at a time, one commit per
-        invoice in crons). Returns {"done", "skipped", "failed": counts, "messages": [...]}."""
-        self = self.with_context(**WRITE_CONTEXT)  # noqa: PLW0642
+        """Send the invoices company by company, in chunks (see _netvisor_send_chunk); a
+        failure of one invoice never stops the others.
+        Returns {"done", "skipped", "failed": counts, "messages": [...]}."""
+        self = self.with_context(**WRITE_CONTEXT)
         result = {"done": 0, "skipped": 0, "failed": 0, "messages": []}
         for company, moves in self.grouped("company_id").items():
             run = self.env["netvisor.run"]._netvisor_start(company, FLOW, trigger=trigger)
@@ -446,6 +447,10 @@ class AccountMove(models.Model):
             self._netvisor_release_token(batch)
             return _("%(invoice)s is no longer posted.", invoice=self.name)
         if self.netvisor_payment_synced and self.netvisor_invoice_id and not resend:
+            if self.netvisor_state == "sent":
+                self._netvisor_release_token(batch)
+                return _("%(invoice)s is paid in Netvisor, so it is not sent again; use \"Resend to Netvisor\" "
+                         "to overwrite it anyway.", invoice=self.name)
             raise UserError(_(
                 "it is paid in Netvisor (payment sync), so it is not sent again. Use \"Resend to Netvisor\" "
                 "to overwrite it anyway."))

@@ -354,9 +354,17 @@ class TestSalesSend(NetvisorTestCommon):
         key = move.netvisor_invoice_id
         move.netvisor_payment_synced = True
         before = len(self.requests("salesinvoice.nv"))
-        self.send(move)
+        action = self.send(move)
         self.assertEqual(len(self.requests("salesinvoice.nv")), before, "blocked while paid in Netvisor")
+        self.assertIn("Resend to Netvisor", action["params"]["message"])
+        self.assertEqual(move.netvisor_state, "sent")
+        # changed and posted again while paid in Netvisor: refused, with the way out
+        move.button_draft()
+        move.action_post()
+        self.send(move)
+        self.assertEqual(move.netvisor_state, "error")
         self.assertIn("Resend to Netvisor", move.netvisor_error)
+        self.assertEqual(len(self.requests("salesinvoice.nv")), before)
         move.action_resend_to_netvisor()
         self.assertFalse(move.netvisor_payment_synced)
         self.assertEqual(move.netvisor_state, "sent")
@@ -573,6 +581,7 @@ class TestSalesSend(NetvisorTestCommon):
         validator = self.dtd()
         self.assertTrue(validator.validate(etree.fromstring(wizard.xml_content.encode())),
                         validator.error_log.filter_from_errors())
+        self.assertEqual(Form(wizard).xml_content, wizard.xml_content)  # the wizard view loads
         wizard.action_send()
         self.assert_sent(move)
         bad = self.invoice([{"name": "Verotön", "quantity": 1, "price_unit": 5, "tax_ids": []}])
@@ -600,6 +609,19 @@ class TestSalesSend(NetvisorTestCommon):
             draft.action_send_to_netvisor()
         form = Form(move)
         self.assertEqual(form.netvisor_state, "sent")
+
+    def test_settings(self):
+        settings = self.env["res.config.settings"].create({})
+        self.assertEqual(settings.netvisor_sales_default_product_id, self.misc)
+        self.assertEqual(settings.netvisor_sales_invoice_status, "open")
+        settings.netvisor_sales_invoice_status = "unsent"
+        settings.execute()
+        self.assertEqual(self.company.netvisor_sales_invoice_status, "unsent")
+        move = self.invoice()
+        self.send(move)
+        self.assertEqual(self.assert_sent(move)["status"], "unsent")
+        with Form(self.env["res.config.settings"]) as form:
+            self.assertEqual(form.netvisor_sales_invoice_status, "unsent")
 
     def test_large_selection_is_queued(self):
         self.env["ir.config_parameter"].set_param("netvisor_integration.sales_send_sync_limit", 1)
