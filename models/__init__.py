@@ -4,6 +4,8 @@ from . import netvisor_vat_mapping
 from . import res_company
 from . import res_config_settings
 from . import account_move
+from . import netvisor_run
+from . import netvisor_flow
 
 # --- purchase invoices (issue 3)
 
@@ -16,5 +18,3 @@ from . import account_move
 # --- payroll and expenses (issue 7)
 
 # --- overview (issue 8)
-from . import netvisor_run
-from . import netvisor_flow
