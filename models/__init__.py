@@ -14,6 +14,10 @@ from . import account_move
 # --- customers and products (issue 6)
 
 # --- payroll and expenses (issue 7)
+from . import netvisor_payroll_settings
+from . import netvisor_payroll_mapping
+from . import hr_payslip
+from . import hr_expense_sheet
 
 # --- overview (issue 8)
 from . import netvisor_run
