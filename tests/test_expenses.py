@@ -258,6 +258,31 @@ class TestNetvisorExpenses(NetvisorTestCommon):
         self.assertEqual(bad_network.netvisor_state, "sent")
         self.assertEqual(len(self.invoices()), 3)
 
+    def test_views(self):
+        employee_user = self.env["res.users"].create({
+            "name": "Työntekijä", "login": "nv_expense_employee", "company_id": self.company.id,
+            "company_ids": [Command.set(self.company.ids)],
+            "groups_id": [Command.set([self.env.ref("base.group_user").id])]})
+        sheets = self.env["hr.expense.sheet"].with_user(employee_user)
+        arch = sheets.get_views([(False, "form")])["views"]["form"]["arch"]
+        self.assertNotIn("action_netvisor_send", arch, "employees do not send to Netvisor")
+        arch = self.env["hr.expense.sheet"].get_views([(False, "form"), (False, "list")])["views"]["form"]["arch"]
+        self.assertIn("action_netvisor_send", arch)
+        bindings = self.env["ir.actions.actions"].get_bindings("hr.expense.sheet")["action"]
+        self.assertIn("Send to Netvisor", [b["name"] for b in bindings])
+
+    def test_overview_run_now(self):
+        sheet = self.make_sheet()
+        flow = self.env["netvisor.flow"]
+        action = flow.with_company(self.company).action_open_overview()
+        row = flow.search(action["domain"]).filtered(lambda r: r.flow == "expense_send")
+        self.assertEqual(len(row), 1)
+        result = row.action_run_now()
+        self.assertEqual(result["params"]["type"], "success", result["params"]["message"])
+        self.assertEqual(sheet.netvisor_state, "sent")
+        self.assertEqual(row.last_run_done, 1)
+        self.assertEqual(row.attention_count, 0)
+
     # ------------------------------------------------------------------ purchase import hook
 
     def test_keys_sent_from_odoo(self):

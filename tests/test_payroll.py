@@ -3,6 +3,7 @@ from unittest.mock import patch
 
 import pytz
 from psycopg2 import IntegrityError
+from psycopg2.errors import LockNotAvailable
 
 from odoo import Command, fields
 from odoo.exceptions import ValidationError
@@ -341,6 +342,38 @@ class TestNetvisorPayroll(PayrollTestMixin, NetvisorTestCommon):
         payslip.action_netvisor_unknown_resend()
         self.assertEqual(payslip.netvisor_state, "sent")
         self.assertEqual(len(self.vouchers()), 1)
+
+    def test_payslip_locked_by_another_worker_is_skipped(self):
+        payslip = self.make_payslip()
+        cursor_class = type(self.env.cr)
+        execute = cursor_class.execute
+
+        def locked(cr, query, params=None, log_exceptions=True):
+            if "FOR UPDATE NOWAIT" in str(query):
+                raise LockNotAvailable("could not obtain lock on row in relation \"hr_payslip\"")
+            return execute(cr, query, params, log_exceptions)
+
+        with patch.object(cursor_class, "execute", locked):
+            action = payslip.action_netvisor_send()
+        self.assertIn("another process", action["params"]["message"])
+        self.assertEqual(payslip.netvisor_state, "not_sent")
+        self.assertFalse(self.vouchers())
+        self.assertFalse(self.netvisor_logs(flow="payslip_send", resource="accounting.nv"))
+
+    def test_views(self):
+        payroll_user = self.env["res.users"].create({
+            "name": "Palkanlaskija", "login": "nv_payroll_user", "company_id": self.company.id,
+            "company_ids": [Command.set(self.company.ids)],
+            "groups_id": [Command.set([self.env.ref("payroll.group_payroll_user").id])]})
+        views = self.env["hr.payslip"].with_user(payroll_user).get_views([(False, "form"), (False, "list")])
+        self.assertIn("action_netvisor_send", views["views"]["form"]["arch"])
+        self.assertIn("netvisor_state", views["views"]["list"]["arch"])
+        bindings = self.env["ir.actions.actions"].with_user(payroll_user).get_bindings("hr.payslip")["action"]
+        self.assertIn("Send to Netvisor", [b["name"] for b in bindings])
+        mapping_views = self.env["netvisor.payroll.mapping"].get_views([(False, "list")])
+        self.assertIn("debit_account", mapping_views["views"]["list"]["arch"])
+        self.assertIn("netvisor_payroll_expenses", self.env["res.config.settings"].get_views(
+            [(False, "form")])["views"]["form"]["arch"])
 
     # ------------------------------------------------------------------ mapping
 
