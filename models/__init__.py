@@ -16,5 +16,9 @@ from . import netvisor_flow
 # --- customers and products (issue 6)
 
 # --- payroll and expenses (issue 7)
+from . import netvisor_payroll_settings
+from . import netvisor_payroll_mapping
+from . import hr_payslip
+from . import hr_expense_sheet
 
 # --- overview (issue 8)

@@ -11,5 +11,7 @@ from . import test_overview
 # --- customers and products (issue 6)
 
 # --- payroll and expenses (issue 7)
+from . import test_payroll
+from . import test_expenses
 
 # --- overview, faults, security (issue 8)

@@ -31,3 +31,5 @@ from . import purchase_invoices  # noqa: E402,F401
 # --- customers and products (issue 6)
 
 # --- accounting vouchers and purchase invoice import (issue 7)
+from . import accounting  # noqa: E402,F401
+from . import purchase_invoice_import  # noqa: E402,F401
