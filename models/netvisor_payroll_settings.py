@@ -1,10 +1,6 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
-# netvisor.flow (the overview, imported later in models/__init__.py) must be defined before
-# NetvisorFlow below extends it: Odoo builds the classes of a module in definition order
-from . import netvisor_flow  # noqa: F401
-
 DEFAULT_VOUCHER_CLASS = "Palkka"
 
 
