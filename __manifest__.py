@@ -38,6 +38,11 @@ purchase invoices. See README.md.
         "views/product_views.xml",
 
         # --- payroll and expenses (issue 7)
+        "data/payroll_cron.xml",
+        "views/netvisor_payroll_mapping_views.xml",
+        "views/netvisor_payroll_settings_views.xml",
+        "views/hr_payslip_views.xml",
+        "views/hr_expense_sheet_views.xml",
 
         # --- overview (issue 8)
         "views/netvisor_overview_views.xml",

@@ -4,6 +4,8 @@ from . import netvisor_vat_mapping
 from . import res_company
 from . import res_config_settings
 from . import account_move
+from . import netvisor_run
+from . import netvisor_flow
 
 # --- purchase invoices (issue 3)
 
@@ -20,7 +22,9 @@ from . import res_partner
 from . import product
 
 # --- payroll and expenses (issue 7)
+from . import netvisor_payroll_settings
+from . import netvisor_payroll_mapping
+from . import hr_payslip
+from . import hr_expense_sheet
 
 # --- overview (issue 8)
-from . import netvisor_run
-from . import netvisor_flow

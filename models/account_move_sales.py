@@ -785,3 +785,21 @@ class AccountMove(models.Model):
         kind = "danger" if result["failed"] else ("warning" if result["skipped"] else "success")
         return self._netvisor_notify(message, kind, sticky=bool(result["failed"]))
 
+
+class NetvisorFlow(models.Model):
+    _inherit = "netvisor.flow"
+
+    @api.model
+    def _netvisor_flow_specs(self):
+        specs = super()._netvisor_flow_specs()
+        specs[FLOW] = {
+            "sequence": 20,
+            "description": _("Posted customer invoices and credit notes go to Netvisor (Send to Netvisor, "
+                             "auto-send on confirm)."),
+            "model": "account.move",
+            "attention_domain": [("move_type", "in", list(SALES_MOVE_TYPES)), ("state", "=", "posted"),
+                                 ("netvisor_state", "=", "error")],
+            "run_method": ("account.move", "action_netvisor_send_queued"),
+        }
+        return specs
+

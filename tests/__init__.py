@@ -14,5 +14,7 @@ from . import test_sync_customers
 from . import test_sync_products
 
 # --- payroll and expenses (issue 7)
+from . import test_payroll
+from . import test_expenses
 
 # --- overview, faults, security (issue 8)

@@ -2,7 +2,6 @@
 
 # --- sales invoices (issue 4)
 from . import netvisor_xml_preview
-from ..models import netvisor_flow_sales  # needs netvisor.flow, loaded after models/account_move_sales
 
 # --- payment status (issue 5)
 

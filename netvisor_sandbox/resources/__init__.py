@@ -34,3 +34,5 @@ from . import customers  # noqa: E402,F401
 from . import products  # noqa: E402,F401
 
 # --- accounting vouchers and purchase invoice import (issue 7)
+from . import accounting  # noqa: E402,F401
+from . import purchase_invoice_import  # noqa: E402,F401
