@@ -5,5 +5,6 @@
 # --- payment status (issue 5)
 
 # --- customers and products (issue 6)
+from . import netvisor_sync_wizard
 
 # --- payroll and expenses (issue 7)
