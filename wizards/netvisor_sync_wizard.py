@@ -894,12 +894,13 @@ class NetvisorSyncWizard(models.TransientModel):
 
 
 def is_empty(value):
-    if value is None or value is False:
+    """Empty for the sync: None, blank text, a zero price. A boolean is never empty."""
+    if isinstance(value, bool):
+        return False
+    if value is None:
         return True
     if isinstance(value, Decimal):
         return value == 0
-    if isinstance(value, bool):
-        return False
     return not str(value).strip()
 
 
