@@ -36,6 +36,9 @@ purchase invoices. See README.md.
         # --- customers and products (issue 6)
         "views/res_partner_views.xml",
         "views/product_views.xml",
+        "views/netvisor_sync_wizard_views.xml",
+        "views/netvisor_sync_settings_views.xml",
+        "data/sync_cron.xml",
 
         # --- payroll and expenses (issue 7)
         "data/payroll_cron.xml",

@@ -15,21 +15,38 @@ class ResCompany(models.Model):
         help="What the customer and product sync does with a record whose synced fields were changed on both "
              "sides since the last sync: keep Odoo's values and send them, take Netvisor's values, or change "
              "nothing and list it as a conflict.")
-    netvisor_customer_sync_date = fields.Datetime(
-        string="Customers Last Synced", copy=False, readonly=True,
-        help="Start of the last customer sync with Netvisor; the next run only looks at what changed since.")
-    netvisor_product_sync_date = fields.Datetime(
-        string="Products Last Synced", copy=False, readonly=True,
-        help="Start of the last product sync with Netvisor; the next run only looks at what changed since.")
-
+    netvisor_customer_import_date = fields.Datetime(
+        string="Customers Last Imported", copy=False, readonly=True,
+        help="Start of the last customer sync that read Netvisor; the next one asks Netvisor only for the "
+             "customers changed since (changedsince).")
+    netvisor_customer_export_date = fields.Datetime(
+        string="Customers Last Exported", copy=False, readonly=True,
+        help="Start of the last customer sync that sent Odoo's changes; the next one only looks at partners "
+             "modified since.")
+    netvisor_customer_pending_keys = fields.Text(
+        copy=False, readonly=True,
+        help="Netvisor keys of the customers left in conflict or error by the last sync: looked at again.")
+    netvisor_product_import_date = fields.Datetime(
+        string="Products Last Imported", copy=False, readonly=True,
+        help="Start of the last product sync that read Netvisor; the next one asks Netvisor only for the "
+             "products changed since (changedsince).")
+    netvisor_product_export_date = fields.Datetime(
+        string="Products Last Exported", copy=False, readonly=True,
+        help="Start of the last product sync that sent Odoo's changes; the next one only looks at products "
+             "modified since.")
+    netvisor_product_pending_keys = fields.Text(
+        copy=False, readonly=True,
+        help="Netvisor keys of the products left in conflict or error by the last sync: looked at again.")
 
 class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
 
     netvisor_sync_conflict_policy = fields.Selection(
         related="company_id.netvisor_sync_conflict_policy", readonly=False)
-    netvisor_customer_sync_date = fields.Datetime(related="company_id.netvisor_customer_sync_date")
-    netvisor_product_sync_date = fields.Datetime(related="company_id.netvisor_product_sync_date")
+    netvisor_customer_import_date = fields.Datetime(related="company_id.netvisor_customer_import_date")
+    netvisor_customer_export_date = fields.Datetime(related="company_id.netvisor_customer_export_date")
+    netvisor_product_import_date = fields.Datetime(related="company_id.netvisor_product_import_date")
+    netvisor_product_export_date = fields.Datetime(related="company_id.netvisor_product_export_date")
 
     def action_netvisor_sync_customers(self):
         return self.env["netvisor.sync.wizard"]._netvisor_open("customer")

@@ -74,26 +74,28 @@ class ProductProduct(models.Model):
     def _netvisor_price_digits(self):
         return self.env["decimal.precision"].precision_get("Product Price")
 
-    def _netvisor_product_data(self, company, check=True, group=None):
+    def _netvisor_product_data(self, company, check=True, group=None, vat_cache=None):
         """The Netvisor product (dict of ProductData fields) of this product in ``company``.
 
         ``group``: the product group to send (Netvisor requires one; default: the product
         category's name). With ``check``, raise a UserError naming the product and the
-        field for what Netvisor would refuse."""
+        field for what Netvisor would refuse. ``vat_cache``: {tax id: percent or None}."""
         self.ensure_one()
         taxes = self._netvisor_sale_taxes(company)
         vat_percent = None
         price_type = "net"
         if taxes:
             tax = taxes[0]
-            try:
-                _code, percent = self.env["netvisor.vat.mapping"]._netvisor_vat_for_tax(tax)
-            except UserError:
-                if check:
-                    raise
-                percent = None
-            if percent is not None:
-                vat_percent = Decimal(str(percent)).normalize()
+            vat_cache = {} if vat_cache is None else vat_cache
+            if tax.id not in vat_cache:
+                try:
+                    vat_cache[tax.id] = self.env["netvisor.vat.mapping"]._netvisor_vat_for_tax(tax)[1]
+                except UserError:
+                    if check:
+                        raise
+                    vat_cache[tax.id] = None
+            if vat_cache[tax.id] is not None:
+                vat_percent = Decimal(str(vat_cache[tax.id])).normalize()
             price_type = "gross" if tax.price_include else "net"
         digits = self._netvisor_price_digits()
         data = {
@@ -103,7 +105,7 @@ class ProductProduct(models.Model):
             "unit_price": Decimal(str(float_round(self.lst_price, precision_digits=digits))),
             "price_type": price_type,
             "unit": self.uom_id.name or "",
-            "is_active": self.active,
+            "is_active": self.active and self.product_tmpl_id.active,
             "is_sales_product": self.sale_ok,
             "primary_ean": (self.barcode or "").strip(),
             "vat_percent": vat_percent,
@@ -112,17 +114,24 @@ class ProductProduct(models.Model):
             self._netvisor_check_product_data(data)
         return data
 
-    def _netvisor_check_product_data(self, data):
+    def _netvisor_check_product_data(self, data, names=None):
+        problem = self._netvisor_product_problem(data, names=names)
+        if problem:
+            raise UserError(problem)
+
+    def _netvisor_product_problem(self, data, names=None):
+        """Why Netvisor would refuse ``data`` (its fields ``names``, all by default), naming the
+        product and the field, or None."""
         self.ensure_one()
-        if not data["name"]:
-            raise UserError(_("Product %(id)s has no name: Netvisor needs one.", id=self.id))
-        problems = nv_products.product_problems(data)
+        names = set(data) if names is None else set(names)
+        problems = [p for p in nv_products.product_problems(data) if p[0] in names]
         if problems:
             name, limit, length = problems[0]
-            raise UserError(_(
+            return _(
                 "Product %(product)s: %(field)s is %(length)s characters long; Netvisor accepts at most "
                 "%(limit)s.", product=self.display_name, field=self._netvisor_field_label(name),
-                length=length, limit=limit))
+                length=length, limit=limit)
+        return None
 
     # ------------------------------------------------------------------ business: keys
 

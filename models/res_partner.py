@@ -131,27 +131,39 @@ class ResPartner(models.Model):
             self._netvisor_check_customer_data(data, source)
         return data
 
-    def _netvisor_check_customer_data(self, data, source):
+    def _netvisor_check_customer_data(self, data, source, names=None, new=True):
+        """Raise the UserError of ``_netvisor_customer_problem``, if any."""
+        problem = self._netvisor_customer_problem(data, source, names=names, new=new)
+        if problem:
+            raise UserError(problem)
+
+    def _netvisor_customer_problem(self, data, source=None, names=None, new=True):
+        """Why Netvisor would refuse ``data`` (only its fields ``names``, all by default), naming
+        the partner and the field, or None. ``new``: the customer is to be created."""
         self.ensure_one()
-        if not data["name"]:
-            raise UserError(_("Contact %(id)s has no name: Netvisor needs one.", id=self.id))
-        if self.is_company and not data["business_id"]:
-            raise UserError(_(
+        names = set(data) if names is None else set(names)
+        if new and not data["name"]:
+            return _("Contact %(id)s has no name: Netvisor needs one.", id=self.id)
+        if new and self.is_company and not data["business_id"]:
+            return _(
                 "Customer %(partner)s is a company without a business ID: fill in its %(field)s (Y-tunnus) "
                 "or %(vat)s before it goes to Netvisor.", partner=self.display_name,
-                field=self._netvisor_field_label("business_id"), vat=self._fields["vat"]._description_string(self.env)))
-        if data["business_id"] and self._netvisor_is_finnish() and not is_valid_business_id(data["business_id"]):
-            raise UserError(_(
+                field=self._netvisor_field_label("business_id"), vat=self._fields["vat"]._description_string(self.env))
+        if ("business_id" in names and data["business_id"] and self._netvisor_is_finnish()
+                and not is_valid_business_id(data["business_id"])):
+            source = source or self._netvisor_business_id()[1]
+            return _(
                 "Customer %(partner)s: %(value)s in %(field)s is not a valid Finnish business ID (Y-tunnus, "
                 "form 1234567-8 with its check digit).", partner=self.display_name, value=data["business_id"],
-                field=self._fields[source]._description_string(self.env)))
-        problems = nv_customers.customer_problems({k: v for k, v in data.items()})
+                field=self._fields[source]._description_string(self.env))
+        problems = [p for p in nv_customers.customer_problems(data) if p[0] in names]
         if problems:
             name, limit, length = problems[0]
-            raise UserError(_(
+            return _(
                 "Customer %(partner)s: %(field)s is %(length)s characters long; Netvisor accepts at most "
                 "%(limit)s.", partner=self.display_name, field=self._netvisor_field_label(name),
-                length=length, limit=limit))
+                length=length, limit=limit)
+        return None
 
     @api.model
     def _netvisor_partner_values(self, data, names=None, countries=None):
