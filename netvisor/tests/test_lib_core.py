@@ -92,7 +92,8 @@ def test_build_url_is_exact_and_lowercase():
 # ------------------------------------------------------------------ envelope
 
 
-OK = b'<?xml version="1.0"?><Root><ResponseStatus><Status>OK</Status><TimeStamp>1.1.2025 1:00:00</TimeStamp></ResponseStatus><Replies><InsertedDataIdentifier>8</InsertedDataIdentifier></Replies></Root>'
+OK = (b'<?xml version="1.0"?><Root><ResponseStatus><Status>OK</Status><TimeStamp>1.1.2025 1:00:00</TimeStamp>'
+      b"</ResponseStatus><Replies><InsertedDataIdentifier>8</InsertedDataIdentifier></Replies></Root>")
 
 
 def failed(text):
