@@ -74,6 +74,14 @@ class AccountMove(models.Model):
             move.netvisor_import_marker = move.netvisor_imported_on and _(
                 "From Netvisor: %(date)s", date=fields.Date.to_string(move.netvisor_imported_on))
 
+    # ------------------------------------------------------------------ actions
+
+    @api.model
+    def action_netvisor_import_purchase_invoices(self):
+        """Run the import now for the current company and show its summary (overview card, Settings)."""
+        summary = self._netvisor_import_purchase_invoices(self.env.company, manual=True)
+        return self.env["netvisor.import.summary"]._netvisor_open_summary(summary)
+
     # ------------------------------------------------------------------ cron
 
     @api.model
@@ -141,16 +149,34 @@ class AccountMove(models.Model):
         move_model = self.sudo().with_company(company).with_context(
             tracking_disable=True, mail_create_nolog=True, mail_create_nosubscribe=True, mail_notrack=True)
         summary = move_model._netvisor_purchase_new_summary(company)
+        run = self.env["netvisor.run"]._netvisor_start(company, "purchase_import",
+                                                        trigger="manual" if manual else "cron")
         with move_model._netvisor_purchase_run_lock(company) as acquired:
             if not acquired:
                 summary["locked"] = True
                 summary["error"] = _(
                     "A Netvisor purchase invoice import is already running for company %(company)s; "
                     "try again in a few minutes.", company=company.display_name)
-                return summary
-            # a fresh snapshot: see what a run that just released the lock committed
-            company._netvisor_commit()
-            move_model._netvisor_purchase_run(company, summary)
+            else:
+                # a fresh snapshot: see what a run that just released the lock committed
+                company._netvisor_commit()
+                move_model._netvisor_purchase_run(company, summary)
+        try:
+            with self.env.cr.savepoint():
+                run._netvisor_finish(
+                    done=len(summary["imported"]),
+                    skipped=summary["already_present"] + summary["sent_from_odoo"],
+                    failed=len(summary["failed"]),
+                    message=move_model._netvisor_purchase_summary_text(summary),
+                    error=summary["error"] or None,
+                )
+        except (psycopg2.errors.UniqueViolation, psycopg2.errors.SerializationFailure,
+                psycopg2.errors.LockNotAvailable):
+            # a concurrent run created or updated the overview row of this flow in the meantime:
+            # the import itself is done, only its overview card misses this run
+            _logger.warning("Netvisor purchase import of company %s: run %s not recorded on the overview",
+                            company.id, run.id)
+        company._netvisor_commit()
         return summary
 
     @contextlib.contextmanager
@@ -805,6 +831,24 @@ class AccountMove(models.Model):
         if summary["error"]:
             text = f"{summary['error']} ({text})"
         return text
+
+
+class NetvisorFlow(models.Model):
+    _inherit = "netvisor.flow"
+
+    @api.model
+    def _netvisor_flow_specs(self):
+        specs = super()._netvisor_flow_specs()
+        specs["purchase_import"] = {
+            "sequence": 10,
+            "description": _("Netvisor purchase invoices become draft vendor bills every day at 06:00 (Helsinki) "
+                             "and with Run import now."),
+            "model": "account.move",
+            "attention_domain": [("netvisor_key", "!=", False), ("state", "=", "draft"),
+                                 ("netvisor_rounding_difference", "!=", 0)],
+            "run_method": ("account.move", "action_netvisor_import_purchase_invoices"),
+        }
+        return specs
 
 
 def _message(error):

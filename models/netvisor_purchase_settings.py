@@ -73,8 +73,7 @@ class ResConfigSettings(models.TransientModel):
     def action_netvisor_import_purchase_invoices(self):
         """Settings > Netvisor > Run import now: the cron's import for this company, now."""
         self.ensure_one()
-        summary = self.env["account.move"]._netvisor_import_purchase_invoices(self.company_id, manual=True)
-        return self.env["netvisor.import.summary"]._netvisor_open_summary(summary)
+        return self.env["account.move"].with_company(self.company_id).action_netvisor_import_purchase_invoices()
 
     def action_netvisor_open_purchase_log(self):
         self.ensure_one()

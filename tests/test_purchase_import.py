@@ -558,6 +558,12 @@ class TestNetvisorPurchaseImport(NetvisorPurchaseCommon):
         self.assertRecordValues(again, [{"state": "partial", "imported_count": 0, "present_count": 1,
                                          "failed_count": 1}])
         self.assertEqual(wizard.action_open_log()["res_model"], "netvisor.log")
+        # the overview card of the flow shows the last run
+        row = self.env["netvisor.flow"].search([("company_id", "=", self.company.id), ("flow", "=", "purchase_import")])
+        self.assertRecordValues(row.last_run_id, [{"trigger": "manual", "state": "partial", "count_done": 0,
+                                                   "count_skipped": 1, "count_failed": 1}])
+        again = self.env["netvisor.import.summary"].browse(row.action_run_now()["res_id"])
+        self.assertEqual(again.present_count, 1)
 
     def test_run_import_now_reports_netvisor_errors(self):
         self.company.netvisor_customer_key = "wrong-key"
@@ -575,6 +581,9 @@ class TestNetvisorPurchaseImport(NetvisorPurchaseCommon):
         record = self.add_invoice()
         self.env["account.move"]._cron_netvisor_import_purchase_invoices()
         self.assertTrue(self.bill(record))
+        run = self.env["netvisor.run"].search([("company_id", "=", self.company.id), ("flow", "=", "purchase_import")],
+                                              limit=1)
+        self.assertRecordValues(run, [{"trigger": "cron", "state": "done", "count_done": 1}])
         move_model = self.env["account.move"]
         summer = move_model._netvisor_next_helsinki_time(datetime.datetime(2026, 5, 23, 10, 0))
         self.assertEqual(summer, datetime.datetime(2026, 5, 24, 3, 0))
@@ -627,8 +636,11 @@ class TestNetvisorPurchaseConcurrency(NetvisorPurchaseCommon):
                                                 "is_company": True})
             tax = env["account.tax"].search([("company_id", "=", company.id), ("type_tax_use", "=", "purchase"),
                                              ("amount", "=", 15)], limit=1)
-            cr.execute("SELECT COALESCE(MAX(id), 0) FROM netvisor_log")
-            last_log = cr.fetchone()[0]
+            last = {}
+            for table in ("netvisor_log", "netvisor_run", "netvisor_flow"):
+                cr.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")  # noqa: S608 - constant names
+                last[table] = cr.fetchone()[0]
+            env["netvisor.flow"]._netvisor_ensure_rows(company)  # the overview row exists before the runs
             cr.commit()
             company_id, vendor_id, currency = company.id, vendor.id, company.currency_id.name
         keys = [str(self.add_invoice(lines=[line(100, vat="15", account="")], currency=currency,
@@ -642,7 +654,9 @@ class TestNetvisorPurchaseConcurrency(NetvisorPurchaseCommon):
                 env = api.Environment(cr, SUPERUSER_ID, {})
                 env["account.move"].search([("company_id", "=", company_id), ("netvisor_key", "in", keys)]).unlink()
                 env["res.partner"].browse(vendor_id).unlink()
-                cr.execute("DELETE FROM netvisor_log WHERE id > %s AND company_id = %s", (last_log, company_id))
+                for table in ("netvisor_flow", "netvisor_run", "netvisor_log"):
+                    cr.execute(f"DELETE FROM {table} WHERE id > %s AND company_id = %s",  # noqa: S608
+                               (last[table], company_id))
                 env["res.company"].browse(company_id).write(old)
                 cr.commit()
 
