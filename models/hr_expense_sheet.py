@@ -358,3 +358,14 @@ class HrExpenseSheet(models.Model):
             return set()
         sheets = self.sudo().search([("company_id", "=", company.id), ("netvisor_purchase_invoice_key", "in", keys)])
         return set(sheets.mapped("netvisor_purchase_invoice_key"))
+
+
+class AccountMove(models.Model):
+    _inherit = "account.move"
+
+    @api.model
+    def _netvisor_purchase_keys_sent_from_odoo(self, company, keys):
+        """Expense reports sent as purchase invoices come back in Netvisor's purchase invoice
+        list: the daily import must not turn them into vendor bills a second time."""
+        sent = super()._netvisor_purchase_keys_sent_from_odoo(company, keys)
+        return set(sent or ()) | set(self.env["hr.expense.sheet"]._netvisor_sent_keys(company, keys))

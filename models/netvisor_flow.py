@@ -125,20 +125,31 @@ class NetvisorFlow(models.Model):
 
     @api.model
     def _netvisor_ensure_rows(self, companies):
+        """Create the missing (company, flow) rows; safe when two transactions race
+        (INSERT ... ON CONFLICT DO NOTHING on the unique constraint)."""
         specs = self._netvisor_flow_specs()
-        existing = {(r.company_id.id, r.flow) for r in self.search([("company_id", "in", companies.ids)])}
-        self.create([
-            {"company_id": company.id, "flow": flow, "sequence": spec.get("sequence", 10)}
-            for company in companies for flow, spec in specs.items() if (company.id, flow) not in existing
-        ])
+        rows = [(company.id, flow, spec.get("sequence", 10)) for company in companies
+                for flow, spec in specs.items()]
+        if not rows:
+            return
+        self.env.cr.execute("""
+            INSERT INTO netvisor_flow (company_id, flow, sequence, create_uid, create_date, write_uid, write_date)
+            SELECT c, f, s, %(uid)s, NOW() AT TIME ZONE 'UTC', %(uid)s, NOW() AT TIME ZONE 'UTC'
+              FROM unnest(%(companies)s::int[], %(flows)s::varchar[], %(sequences)s::int[]) AS t(c, f, s)
+            ON CONFLICT (company_id, flow) DO NOTHING
+        """, {
+            "uid": self.env.uid,
+            "companies": [r[0] for r in rows],
+            "flows": [r[1] for r in rows],
+            "sequences": [r[2] for r in rows],
+        })
 
     @api.model
     def _netvisor_record_run(self, run):
+        self._netvisor_ensure_rows(run.company_id)
         row = self.search([("company_id", "=", run.company_id.id), ("flow", "=", run.flow)], limit=1)
-        if not row:
-            spec = self._netvisor_flow_specs().get(run.flow, {})
-            row = self.create({"company_id": run.company_id.id, "flow": run.flow,
-                               "sequence": spec.get("sequence", 10)})
+        if not row:  # a flow without a spec entry
+            return
         values = {"last_run_id": run.id}
         if run.state in ("done", "partial"):
             values["last_success_date"] = run.date_end
