@@ -126,6 +126,9 @@ class Handler(BaseHTTPRequestHandler):
         use_status = self.headers.get("X-Netvisor-Authentication-UseHTTPResponseStatusCodes") == "1"
         org = None
         outcome = "ok"
+        # what to send: decided while the company is busy, written only after it is free again
+        # (a client may send its next request as soon as it has read this answer)
+        answer = None
         try:
             headers = self._check_headers()
             url = f"http://{self.headers.get('Host')}{self.path}"
@@ -149,7 +152,8 @@ class Handler(BaseHTTPRequestHandler):
                 # the network swallows the request: Netvisor never sees it, the client waits
                 org.busy.release()
                 outcome = "fault:timeout"
-                return self._inject(fault, use_status)
+                answer = ("inject", fault)
+                return
             try:
                 org.active += 1
                 org.max_active = max(org.max_active, org.active)
@@ -157,7 +161,8 @@ class Handler(BaseHTTPRequestHandler):
                     time.sleep(server.faults.latency_ms / 1000.0)
                 if fault and fault != "drop_after_process":
                     outcome = f"fault:{fault}"
-                    return self._inject(fault, use_status)
+                    answer = ("inject", fault)
+                    return
                 parsed = parse_request_xml(body) if method == "POST" and (body or "body" not in getattr(
                     handler, "optional", ())) else None
                 request = Request(server, org, method, resource, params, parsed,
@@ -166,22 +171,26 @@ class Handler(BaseHTTPRequestHandler):
                     payload = handler(request) or ""
                 if fault == "drop_after_process":
                     outcome = "fault:drop_after_process"
-                    return self._drop()
+                    answer = ("inject", fault)
+                    return
+                answer = (200, envelope(payload))
             finally:
                 org.active -= 1
                 org.busy.release()
-            return self._answer(200, envelope(payload))
         except SandboxFault as fault:
             outcome = fault.category
-            status = fault.http_status if use_status else 200
-            return self._answer(status, envelope(failed=f"{fault.category} :: {fault.text}"))
+            answer = (fault.http_status if use_status else 200,
+                      envelope(failed=f"{fault.category} :: {fault.text}"))
         except Exception:  # a sandbox bug must look like Netvisor's technical error
             _logger.exception("sandbox handler failed")
             outcome = "crash"
-            return self._answer(500 if use_status else 200,
-                                envelope(failed="TECHNICAL_ERROR :: Sandbox internal error"))
+            answer = (500 if use_status else 200, envelope(failed="TECHNICAL_ERROR :: Sandbox internal error"))
         finally:
             server.state.record(resource, method, org.organisation_id if org else None, outcome)
+            if answer and answer[0] == "inject":
+                self._inject(answer[1], use_status)
+            elif answer:
+                self._answer(*answer)
 
     def _inject(self, fault, use_status):
         if fault == "http500":
@@ -196,6 +205,8 @@ class Handler(BaseHTTPRequestHandler):
             return self._answer(200, b'<?xml version="1.0"?><Root><ResponseStatus><Status>OK</Sta')
         if fault == "timeout":
             time.sleep(self.server.faults.hang_seconds)
+            return self._drop()
+        if fault == "drop_after_process":
             return self._drop()
         raise AssertionError(fault)
 

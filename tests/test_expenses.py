@@ -117,6 +117,20 @@ class TestNetvisorExpenses(NetvisorTestCommon):
         self.assertEqual((log.state, log.resource, log.res_model, log.res_id),
                          ("success", "purchaseinvoice.nv", "hr.expense.sheet", sheet.id))
 
+    def test_sent_expense_not_imported_back(self):
+        """An expense report sent as a purchase invoice appears in Netvisor's purchase invoice
+        list like any other: the daily import must not create a vendor bill for it."""
+        sheet = self.make_sheet()
+        sheet.action_netvisor_send()
+        self.assertEqual(sheet.netvisor_state, "sent")
+        [invoice] = self.invoices()
+        self.company.netvisor_purchase_import_start_date = invoice["date"]
+        summary = self.env["account.move"]._netvisor_import_purchase_invoices(self.company, manual=True)
+        self.assertFalse(summary.get("error"), summary)
+        bills = self.env["account.move"].search([("company_id", "=", self.company.id),
+                                                 ("netvisor_key", "=", str(invoice["netvisor_key"]))])
+        self.assertFalse(bills, "the expense report came back as a vendor bill")
+
     def test_expense_with_vat(self):
         sheet = self.make_sheet([
             dict(name="Taksi", product=self.taxi, amount=125.50),
@@ -291,3 +305,4 @@ class TestNetvisorExpenses(NetvisorTestCommon):
         key = sheet.netvisor_purchase_invoice_key
         sent = self.env["hr.expense.sheet"]._netvisor_sent_keys(self.company, [key, "999999", int(key)])
         self.assertEqual(sent, {key})
+

@@ -207,7 +207,7 @@ def cmd_test(args):
     python = odoo_python or sys.executable
     ensure_lib_deps(python)
     total = {"passed": 0, "failed": 0, "skipped": 0, "error": 0}
-    lib = run_pytest(python)
+    lib = run_pytest(python) if not args.odoo_only else {"passed": 0, "failed": 0, "skipped": 0, "error": 0}
     say(f"library+sandbox: {lib['passed']} passed, {lib['failed'] + lib['error']} failed, {lib['skipped']} skipped")
     for key in total:
         total[key] += lib[key]
@@ -274,6 +274,7 @@ def main():
     sub = parser.add_subparsers(dest="command", required=True)
     test = sub.add_parser("test", help="run every test")
     test.add_argument("--lib-only", action="store_true", help="library and sandbox tests only")
+    test.add_argument("--odoo-only", action="store_true", help="Odoo tests only")
     test.add_argument("--keep-db", action="store_true", help="keep the Odoo test database")
     test.add_argument("--tags", help="Odoo --test-tags (default /netvisor_integration)")
     run = sub.add_parser("run", help="start the sandbox and Odoo with the module")
