@@ -9,12 +9,17 @@ Kinds:
   without an answer (the client sees an unknown outcome)
 - ``timeout``: the server waits ``hang_seconds`` before answering (past the client's
   read timeout) and the request is NOT processed
+- ``hostile``: HTTP 200 with a hostile XML document (request not processed): in turn an
+  XXE (external entity), a billion-laughs entity bomb and an external DTD. Never part of
+  the default kinds; ask for it by name.
 """
 
 import random
 import threading
 
 KINDS = ("http500", "http502", "malformed", "maintenance", "drop_after_process", "timeout")
+EXTRA_KINDS = ("hostile",)  # only when named in ``kinds`` or ``queue``
+ALL_KINDS = KINDS + EXTRA_KINDS
 
 
 class Faults:
@@ -33,6 +38,7 @@ class Faults:
             self.queue = []  # explicit upcoming faults: [(kind, resource or None)]
             self.random = random.Random(0)
             self.injected = {}
+            self.hostile_served = 0
 
     def configure(self, latency_ms=None, failure_rate=None, kinds=None, resources=None, methods=None,
                   hang_seconds=None, seed=None, queue=None):
@@ -42,7 +48,7 @@ class Faults:
             if failure_rate is not None:
                 self.failure_rate = float(failure_rate)
             if kinds is not None:
-                unknown = set(kinds) - set(KINDS)
+                unknown = set(kinds) - set(ALL_KINDS)
                 if unknown:
                     raise ValueError(f"unknown fault kinds {sorted(unknown)}")
                 self.kinds = list(kinds)
@@ -56,7 +62,7 @@ class Faults:
                 self.random = random.Random(seed)
             for item in queue or ():
                 kind, resource = (item, None) if isinstance(item, str) else (item[0], item[1])
-                if kind not in KINDS:
+                if kind not in ALL_KINDS:
                     raise ValueError(f"unknown fault kind {kind}")
                 self.queue.append((kind, resource and resource.lower()))
 

@@ -33,6 +33,16 @@ REQUIRED_HEADERS = (
 )
 TIMESTAMP_RE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}$")
 BUSINESS_ID_RE = re.compile(r"^\d{7}-\d$")
+# answers of the ``hostile`` fault: a safe client must refuse each of them unparsed
+HOSTILE_DOCUMENTS = (
+    b'<?xml version="1.0"?>\n<!DOCTYPE Root [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>\n'
+    b'<Root><ResponseStatus><Status>OK</Status></ResponseStatus><Data>&xxe;</Data></Root>',
+    b'<?xml version="1.0"?>\n<!DOCTYPE Root [<!ENTITY a "aaaaaaaaaa">'
+    + b"".join(b'<!ENTITY %s "%s">' % (bytes([98 + i]), (b"&%s;" % bytes([97 + i])) * 10) for i in range(8))
+    + b']>\n<Root><ResponseStatus><Status>OK</Status></ResponseStatus><Data>&i;</Data></Root>',
+    b'<?xml version="1.0"?>\n<!DOCTYPE Root SYSTEM "http://127.0.0.1:9/evil.dtd">\n'
+    b'<Root><ResponseStatus><Status>OK</Status></ResponseStatus></Root>',
+)
 INVALID_KEYS = "Integration keys are not valid. Please check the keys specific to the user and partner."
 
 
@@ -208,6 +218,10 @@ class Handler(BaseHTTPRequestHandler):
             return self._drop()
         if fault == "drop_after_process":
             return self._drop()
+        if fault == "hostile":
+            self.server.faults.hostile_served += 1
+            document = HOSTILE_DOCUMENTS[(self.server.faults.hostile_served - 1) % len(HOSTILE_DOCUMENTS)]
+            return self._answer(200, document)
         raise AssertionError(fault)
 
     def _check_headers(self):
