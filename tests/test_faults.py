@@ -1,0 +1,302 @@
+"""Fault suite (issue 8): every flow end to end against a sandbox that fails ~10 % of the
+requests (5xx, proxy pages, malformed bodies, maintenance, lost answers, timeouts), re-run
+until it settles; then every record is in Netvisor or in Odoo exactly once and every failure
+is in the Netvisor log with its reason. Also: a cron killed in the middle, then run again."""
+
+import collections
+import contextlib
+import logging
+from unittest.mock import patch
+
+from odoo import Command, fields
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from ..models.account_move_purchase import AccountMove as PurchaseMove
+from ..models.account_move_sales import AccountMove as SalesMove
+from . import test_purchase_import as purchase_tests
+from .common import NetvisorTestCommon
+
+_logger = logging.getLogger(__name__)
+
+FAULT_KINDS = ["http500", "http502", "malformed", "maintenance", "drop_after_process", "timeout"]
+# the log category each injected fault must show up with (the client sees a POST's lost or
+# unreadable answer as an unknown outcome)
+FAULT_CATEGORIES = {
+    "http500": {"TECHNICAL_ERROR"},
+    "maintenance": {"SYSTEM_MAINTENANCE"},
+    "http502": {"BAD_RESPONSE", "OUTCOME_UNKNOWN", "TECHNICAL_ERROR"},
+    "malformed": {"BAD_RESPONSE", "OUTCOME_UNKNOWN"},
+    "drop_after_process": {"CONNECTION", "OUTCOME_UNKNOWN"},
+    "timeout": {"TIMEOUT", "OUTCOME_UNKNOWN", "CONNECTION"},
+}
+QUIET = ("odoo.addons.netvisor_integration.models.account_move_purchase",
+         "odoo.addons.netvisor_integration.models.account_move_sales",
+         "odoo.addons.netvisor_integration.models.hr_payslip",
+         "odoo.addons.netvisor_integration.models.hr_expense_sheet",
+         "odoo.addons.netvisor_integration.netvisor.transport", "odoo.sql_db")
+
+
+class WorkerKilled(BaseException):  # noqa: N818 - what a killed worker looks like to the code
+    """Not an Exception: no flow may swallow it (a worker killed by the system)."""
+
+
+class FaultSuiteMixin:
+    """Runs a flow under faults until it settles and checks the Netvisor log."""
+
+    def inject_faults(self, seed):
+        self.sandbox.faults.reset()
+        self.sandbox.faults.configure(failure_rate=0.1, seed=seed, kinds=FAULT_KINDS, hang_seconds=2.2)
+
+    def settle(self, run, pending, max_runs=5):
+        """Run the flow until nothing is pending (at most ``max_runs`` with faults, then one
+        final run without faults). Returns (faults injected by kind, runs, pending after run 1)."""
+        runs, after_first = 0, None
+        with mute_logger(*QUIET):
+            while runs < max_runs:
+                run()
+                runs += 1
+                if after_first is None:
+                    after_first = len(pending())
+                if not pending():
+                    break
+            injected = dict(self.sandbox.faults.injected)
+            self.sandbox.faults.reset()
+            if pending():
+                run()
+                runs += 1
+        return injected, runs, after_first
+
+    def assert_failures_logged(self, flow, injected):
+        """Every injected fault is an error row of the flow's Netvisor log with its category and
+        a reason."""
+        errors = self.netvisor_logs(flow=flow, state="error")
+        by_category = collections.Counter(errors.mapped("error_category"))
+        for log in errors:
+            self.assertTrue(log.error_category, f"log row {log.id} has no category")
+            self.assertTrue(log.error_message, f"log row {log.id} has no reason")
+        for kind, count in injected.items():
+            expected = FAULT_CATEGORIES[kind]
+            if len(expected) == 1:
+                self.assertGreaterEqual(sum(by_category[c] for c in expected), count,
+                                        f"{kind}: {count} injected, logged {dict(by_category)}")
+        transport = set().union(*FAULT_CATEGORIES.values())
+        self.assertGreaterEqual(sum(by_category[c] for c in transport), sum(injected.values()),
+                                f"every injected fault is logged: injected {injected}, logged {dict(by_category)}")
+        return by_category
+
+    def run_killed(self, cron):
+        """Run ``cron`` until the worker dies (not assertRaises: its savepoint would be
+        released by the simulated commits)."""
+        try:
+            cron()
+        except WorkerKilled:
+            return
+        self.fail("the worker was not killed")
+
+    def report(self, flow, records, injected, runs, after_first, logged, duplicates, lost):
+        line = (f"fault suite {flow}: records={records} runs={runs} faults injected={sum(injected.values())} "
+                f"{dict(sorted(injected.items()))} logged={sum(logged.values())} "
+                f"recovered={sum(injected.values())} faults / {after_first} records after run 1 "
+                f"duplicates={duplicates} lost={lost}")
+        _logger.info(line)
+        self.assertEqual((duplicates, lost), (0, 0), line)
+        self.assertTrue(sum(injected.values()), f"{flow}: the seed injected no fault")
+
+
+@contextlib.contextmanager
+def simulated_commits(env):
+    """``company._netvisor_commit()`` becomes a savepoint; ``crash()`` rolls back to the last
+    one, as a worker killed between two commits would leave the database."""
+    cr = env.cr
+    env.flush_all()
+    cr.execute("SAVEPOINT nv_fault_commit")
+
+    def commit(company):
+        # never released: that would also release the savepoints opened since (the newest
+        # savepoint of a name is the one ROLLBACK TO goes back to)
+        env.flush_all()
+        cr.execute("SAVEPOINT nv_fault_commit")
+
+    def crash():
+        env.invalidate_all(flush=False)
+        env.clear()
+        cr.execute("ROLLBACK TO SAVEPOINT nv_fault_commit")
+
+    with patch.object(type(env["res.company"]), "_netvisor_commit", commit):
+        yield crash
+    env.flush_all()
+    cr.execute("RELEASE SAVEPOINT nv_fault_commit")
+
+
+def killed_after(count, original):
+    """Wrap a per-record method: the ``count``-th call completes, then the worker dies."""
+    calls = []
+
+    def wrapper(self, *args, **kwargs):
+        result = original(self, *args, **kwargs)
+        calls.append(self.ids)
+        if len(calls) == count:
+            raise WorkerKilled(f"killed after {count} records")
+        return result
+
+    return wrapper
+
+
+@tagged("post_install", "-at_install")
+class TestFaultsPurchaseImport(FaultSuiteMixin, purchase_tests.NetvisorPurchaseCommon):
+
+    RECORDS = 40
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        company = cls.company
+        cls.env["account.tax"].with_company(company).create({
+            "name": "FI 25.5% purchase", "amount": 25.5, "type_tax_use": "purchase", "company_id": company.id})
+        cls.env["account.account"].with_company(company).create(
+            {"code": "4000", "name": "Ostot", "account_type": "expense"})
+        cls.env["ir.config_parameter"].sudo().set_param("netvisor_integration.purchase_batch_size", "3")
+
+    def add_invoices(self, count):
+        vendors = [{"name": "Paperitukku Oy", "business_id": purchase_tests.BID_A, "code": "PT"},
+                   {"name": "Konepaja Oy", "business_id": purchase_tests.BID_B, "code": "KP"}]
+        return [self.add_invoice(lines=[purchase_tests.line(100 + n), purchase_tests.line(7, vat="25.5")],
+                                 vendor=vendors[n % 2], number=f"F-{n}") for n in range(count)]
+
+    def bill_counts(self, records):
+        keys = [str(r["netvisor_key"]) for r in records]
+        groups = self.env["account.move"]._read_group(
+            [("company_id", "=", self.company.id), ("netvisor_key", "in", keys)], ["netvisor_key"], ["__count"])
+        return {key: 0 for key in keys} | dict(groups)
+
+    def assert_exactly_once(self, records):
+        counts = self.bill_counts(records)
+        duplicates = sum(c - 1 for c in counts.values() if c > 1)
+        lost = sum(1 for c in counts.values() if not c)
+        for name in ("Paperitukku Oy", "Konepaja Oy"):
+            vendors = self.env["res.partner"].search_count([("name", "=", name)])
+            duplicates += max(vendors - 1, 0)
+        return duplicates, lost
+
+    def test_import_under_faults(self):
+        records = self.add_invoices(self.RECORDS)
+        self.inject_faults(seed=8)
+
+        def pending():
+            return [key for key, count in self.bill_counts(records).items() if not count]
+
+        injected, runs, after_first = self.settle(self.run_import, pending)
+        logged = self.assert_failures_logged("purchase_import", injected)
+        duplicates, lost = self.assert_exactly_once(records)
+        for record in records[:3]:
+            bill = self.bill(record)
+            self.assertEqual(len(bill.invoice_line_ids), 2, "no half-written bill")
+            self.assertAlmostEqual(bill.amount_total, float(record["amount"]), places=2)
+        self.report("purchase_import", len(records), injected, runs, after_first, logged, duplicates, lost)
+
+    def test_import_killed_mid_way(self):
+        records = self.add_invoices(20)
+        with simulated_commits(self.env) as crash:
+            killer = killed_after(8, PurchaseMove._netvisor_purchase_bill_vals)
+            with patch.object(PurchaseMove, "_netvisor_purchase_bill_vals", killer), mute_logger(*QUIET):
+                self.run_killed(self.env["account.move"]._cron_netvisor_import_purchase_invoices)
+            crash()
+        counts = self.bill_counts(records)
+        self.assertTrue(0 < sum(counts.values()) < 20, f"the killed run kept its committed batches: {counts}")
+        self.env["account.move"]._cron_netvisor_import_purchase_invoices()
+        duplicates, lost = self.assert_exactly_once(records)
+        self.assertEqual((duplicates, lost), (0, 0), self.bill_counts(records))
+        _logger.info("killed cron purchase_import: records=20 kept by the killed run=%s duplicates=0 lost=0",
+                     sum(counts.values()))
+
+
+class SalesFaultCommon(FaultSuiteMixin, NetvisorTestCommon):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        company = cls.company
+        cls.tax = cls.env["account.tax"].create({
+            "name": "ALV 25,5 %", "amount": 25.5, "type_tax_use": "sale", "company_id": company.id})
+        cls.products = cls.env["product.product"].create([{
+            "name": f"Tuote {n}", "default_code": f"T{n}", "list_price": 10.0,
+            "taxes_id": [Command.set(cls.tax.ids)]} for n in range(3)])
+        cls.customers = cls.env["res.partner"].create([{
+            "name": name, "is_company": True, "company_registry": bid, "ref": f"AS{n}",
+            "street": "Katu 1", "zip": "00100", "city": "Helsinki", "country_id": cls.env.ref("base.fi").id}
+            for n, (name, bid) in enumerate([("Asiakas Oy", "0737546-2"), ("Toinen Oy", "0112038-9")])])
+
+    def setUp(self):
+        super().setUp()
+        for name in ("sales_invoices", "customers", "products"):
+            self.org.collections[name].clear()
+
+    def make_invoices(self, count):
+        moves = self.env["account.move"].create([{
+            "move_type": "out_invoice", "partner_id": self.customers[n % 2].id,
+            "invoice_date": fields.Date.from_string("2026-05-04"),
+            "invoice_line_ids": [Command.create({"product_id": self.products[n % 3].id, "quantity": 1 + n % 4,
+                                                 "price_unit": 10.0 + n})],
+        } for n in range(count)])
+        moves.action_post()
+        return moves
+
+    def sales_counts(self, moves):
+        numbers = collections.Counter(r["number"] for r in self.org.collections["sales_invoices"].values())
+        return {move.name: numbers.get(move.name, 0) for move in moves}
+
+    def assert_exactly_once(self, moves):
+        counts = self.sales_counts(moves)
+        duplicates = sum(c - 1 for c in counts.values() if c > 1)
+        lost = sum(1 for c in counts.values() if not c)
+        lost += len(moves.filtered(lambda m: m.netvisor_state != "sent"))
+        for move in moves.filtered("netvisor_invoice_id"):
+            record = self.org.collections["sales_invoices"].get(int(move.netvisor_invoice_id))
+            self.assertTrue(record and record["number"] == move.name, f"{move.name} points to the wrong invoice")
+        for collection, field in (("customers", "business_id"), ("products", "code")):
+            values = collections.Counter(r.get(field) for r in self.org.collections[collection].values())
+            duplicates += sum(c - 1 for c in values.values() if c > 1)
+        return duplicates, lost
+
+
+@tagged("post_install", "-at_install")
+class TestFaultsSalesSend(SalesFaultCommon):
+
+    def test_send_under_faults(self):
+        moves = self.make_invoices(40)
+
+        def pending():
+            moves.invalidate_recordset()
+            return moves.filtered(lambda m: m.netvisor_state != "sent")
+
+        self.inject_faults(seed=4)
+        injected, runs, after_first = self.settle(lambda: pending()._netvisor_send_invoices(trigger="manual"),
+                                                  pending)
+        logged = self.assert_failures_logged("sales_send", injected)
+        duplicates, lost = self.assert_exactly_once(moves)
+        self.report("sales_send", len(moves), injected, runs, after_first, logged, duplicates, lost)
+        # each failure is also on its invoice's log rows
+        failed = self.netvisor_logs(flow="sales_send", state="error", res_model="account.move")
+        self.assertTrue(set(failed.mapped("res_id")) <= set(moves.ids))
+
+    def test_cron_killed_mid_way(self):
+        moves = self.make_invoices(20)
+        self.company.netvisor_auto_send_invoice = True
+        moves._netvisor_queue()
+        self.assertEqual(set(moves.mapped("netvisor_state")), {"queued"})
+        with simulated_commits(self.env) as crash:
+            killer = killed_after(7, SalesMove._netvisor_send_one)
+            with patch.object(SalesMove, "_netvisor_send_one", killer), mute_logger(*QUIET):
+                self.run_killed(self.env["account.move"]._cron_netvisor_send_invoices)
+            crash()
+        moves.invalidate_recordset()
+        in_netvisor = sum(self.sales_counts(moves).values())
+        self.assertEqual(in_netvisor, 7, "Netvisor got the invoices posted before the kill")
+        self.assertFalse(moves.filtered(lambda m: m.netvisor_state == "sent"), "Odoo never committed them")
+        self.env["account.move"]._cron_netvisor_send_invoices()
+        moves.invalidate_recordset()
+        duplicates, lost = self.assert_exactly_once(moves)
+        self.assertEqual((duplicates, lost), (0, 0), self.sales_counts(moves))
+        _logger.info("killed cron sales_send: records=20 in Netvisor before the kill=%s duplicates=0 lost=0",
+                     in_netvisor)
