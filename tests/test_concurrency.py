@@ -1,0 +1,143 @@
+"""Two Odoo workers (two threads, each with its own database connection) running the same flow
+for the same company at once (issue 8): no duplicate in Odoo or Netvisor, and Netvisor never
+sees two requests of the company at the same time. The serialization is PostgreSQL's advisory
+lock (seen in pg_locks while the workers run), not a lock of this process."""
+
+import contextlib
+import logging
+import threading
+import time
+from contextlib import closing
+from unittest.mock import patch
+
+from odoo import SUPERUSER_ID, api
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from ..models.account_move_purchase import AccountMove as PurchaseMove
+from ..models.res_company import ADVISORY_LOCK_CLASS
+from . import test_purchase_import as purchase_tests
+
+_logger = logging.getLogger(__name__)
+
+
+@tagged("post_install", "-at_install")
+class TestConcurrentWorkers(purchase_tests.NetvisorPurchaseCommon):
+
+    def setUp(self):
+        super().setUp()
+        self.org.max_active = 0
+        self.org.overlaps = 0
+        self.sandbox.state.stats["overlaps"] = 0
+
+    def committed_setup(self, count):
+        setup = purchase_tests.TestNetvisorPurchaseConcurrency._committed_company_setup
+        company_id, keys, cleanup = setup(self, count)
+        self.addCleanup(cleanup)
+        return company_id, keys
+
+    def committed_param(self, name, value):
+        """Set a system parameter for the other connections too (committed), restored after."""
+        registry = self.env.registry
+        with closing(registry.cursor()) as cr:
+            params = api.Environment(cr, SUPERUSER_ID, {})["ir.config_parameter"]
+            old = params.get_param(name)
+            params.set_param(name, value)
+            cr.commit()
+
+        def restore():
+            with closing(registry.cursor()) as cr:
+                api.Environment(cr, SUPERUSER_ID, {})["ir.config_parameter"].set_param(name, old)
+                cr.commit()
+
+        self.addCleanup(restore)
+
+    def count_bills(self, company_id, keys):
+        return purchase_tests.TestNetvisorPurchaseConcurrency._count_bills(self, company_id, keys)
+
+    def race(self, company_id, workers=2):
+        """Run the import in ``workers`` threads at once; returns their summaries and the most
+        advisory locks of the company seen at once in pg_locks (polled from a third connection)."""
+        registry = self.env.registry
+        results, barrier, done = [], threading.Barrier(workers), threading.Event()
+        seen = []
+
+        def worker():
+            with closing(registry.cursor()) as cr:
+                cr.execute("SET LOCAL lock_timeout = '20s'")
+                # the test runner holds Registry._lock: hand the registry over instead of looking it up
+                cr.transaction = api.Transaction(registry)
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                barrier.wait(timeout=10)
+                try:
+                    summary = env["account.move"]._netvisor_import_purchase_invoices(
+                        env["res.company"].browse(company_id))
+                    cr.commit()
+                    results.append(summary)
+                except Exception as error:  # noqa: BLE001 - reported by the assertion below
+                    results.append(error)
+
+        def watcher():
+            with closing(registry.cursor()) as cr:
+                while not done.is_set():
+                    cr.execute("SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = %s "
+                               "AND objid = %s AND granted", (ADVISORY_LOCK_CLASS, company_id))
+                    seen.append(cr.fetchone()[0])
+                    cr.rollback()
+                    time.sleep(0.005)
+
+        threads = [threading.Thread(target=worker) for _n in range(workers)]
+        spy = threading.Thread(target=watcher)
+        with mute_logger("odoo.sql_db", "odoo.addons.netvisor_integration.models.account_move_purchase"):
+            spy.start()
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=120)
+            done.set()
+            spy.join(timeout=10)
+        self.assertEqual(len(results), workers, results)
+        self.assertFalse([r for r in results if isinstance(r, Exception)], results)
+        return results, max(seen or [0])
+
+    def assert_netvisor_serialized(self):
+        stats = self.sandbox.state.stats
+        self.assertEqual(self.org.overlaps, 0, "Netvisor saw overlapping requests of the company")
+        self.assertEqual(stats["overlaps"], 0, "the sandbox refused an overlapping request")
+        self.assertEqual(self.org.max_active, 1, "one request at a time for the company")
+
+    def test_two_workers_same_import_request_lock_only(self):
+        """The run-level lock bypassed: both workers really run the import at the same time, so
+        every request races; only the per-company advisory lock keeps them apart, and the
+        unique key with the savepoints keeps every invoice a single bill."""
+        company_id, keys = self.committed_setup(12)
+        self.committed_param("netvisor_integration.purchase_batch_size", "2")
+        self.sandbox.faults.configure(latency_ms=20)  # each request holds the company a while
+
+        @contextlib.contextmanager
+        def no_run_lock(self, company):
+            yield True
+
+        with patch.object(PurchaseMove, "_netvisor_purchase_run_lock", no_run_lock):
+            results, most_locks = self.race(company_id)
+        self.assert_netvisor_serialized()
+        self.assertEqual(self.count_bills(company_id, keys), dict.fromkeys(keys, 1), results)
+        self.assertEqual(sorted(len(r["imported"]) + r["already_present"] for r in results), [12, 12], results)
+        self.assertFalse([r["failed"] for r in results if r["failed"]], results)
+        self.assertEqual(most_locks, 1, "the company's advisory lock was held in PostgreSQL during the requests")
+        detail_requests = [r for r in self.sandbox.state.requests if r[0] == "getpurchaseinvoice.nv"]
+        self.assertGreaterEqual(len(detail_requests), 2 * 6, "both workers did talk to Netvisor")
+        _logger.info("two workers purchase_import (request lock only): invoices=12 requests=%s overlaps=%s "
+                     "max_active=%s duplicates=0", len(self.sandbox.state.requests), self.org.overlaps,
+                     self.org.max_active)
+
+    def test_two_workers_same_import(self):
+        """As deployed: the run lock lets one worker import, the other reports it is running."""
+        company_id, keys = self.committed_setup(6)
+        self.sandbox.faults.configure(latency_ms=20)
+        results, _most = self.race(company_id)
+        self.assert_netvisor_serialized()
+        self.assertEqual(self.count_bills(company_id, keys), dict.fromkeys(keys, 1), results)
+        self.assertEqual(sorted(len(r["imported"]) for r in results), [0, 6], results)
+        loser = next(r for r in results if not r["imported"])
+        self.assertTrue(loser["locked"] or loser["already_present"] == 6, results)
