@@ -21,3 +21,4 @@ from . import test_expenses
 # --- overview, faults, security (issue 8)
 from . import test_faults
 from . import test_concurrency
+from . import test_bad_input
