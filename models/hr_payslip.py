@@ -177,6 +177,12 @@ class HrPayslip(models.Model):
             return "skipped", reason
         previous_key = self.netvisor_voucher_key
         client.context = {"res_model": self._name, "res_id": self.id}
+        # committed before the request: a worker that dies after Netvisor stored the voucher
+        # but before its own commit leaves the payslip "unknown" (a person checks), never
+        # "not sent" (it would be sent twice)
+        self.write({"netvisor_state": "unknown", "netvisor_unknown_date": fields.Datetime.now(),
+                    "netvisor_error": self._netvisor_in_flight_message(voucher)})
+        company._netvisor_commit()
         try:
             key = nv_accounting.send_voucher(client, voucher)
         except nv_errors.NetvisorOutcomeUnknownError as error:
@@ -187,6 +193,7 @@ class HrPayslip(models.Model):
         except nv_errors.NetvisorError as error:
             message = _("Payslip %(slip)s was not sent to Netvisor. %(reason)s",
                         slip=self.display_name, reason=company._netvisor_error_message(error))
+            self.write({"netvisor_unknown_date": False})
             self._netvisor_set_error(message, FLOW, category=error.category)
             return "failed", message
         self._netvisor_set_sent({"netvisor_voucher_key": key, "netvisor_unknown_date": False})
@@ -280,6 +287,17 @@ class HrPayslip(models.Model):
         )
         nv_accounting.check_voucher(voucher)
         return voucher
+
+    def _netvisor_in_flight_message(self, voucher):
+        debit, _credit, _difference = nv_accounting.totals(voucher.lines)
+        return _(
+            "Payslip %(slip)s: the voucher is being sent to Netvisor. If this message stays, the sending was "
+            "interrupted and Netvisor may or may not have stored it: look in Netvisor for a voucher of class "
+            "%(class)s dated %(date)s for %(amount)s, then use \"Found in Netvisor\" or \"Not in Netvisor: Send "
+            "Again\" on the payslip.",
+            slip=self.display_name, date=format_date(self.env, voucher.date),
+            amount=formatLang(self.env, float(debit), currency_obj=self.company_id.currency_id),
+            **{"class": voucher.voucher_class})
 
     def _netvisor_unknown_message(self, voucher, error):
         debit, _credit, _difference = nv_accounting.totals(voucher.lines)
