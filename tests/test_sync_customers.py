@@ -5,7 +5,7 @@ from psycopg2 import IntegrityError
 
 from odoo import fields
 from odoo.exceptions import UserError
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 from odoo.tools import mute_logger
 
 from .common import NetvisorTestCommon
@@ -462,6 +462,28 @@ class TestNetvisorCustomerSync(NetvisorSyncWizardCase):
         self.assertTrue(self.gamma._netvisor_get_customer_key(self.company))
         self.assertTrue(self.company.netvisor_customer_import_date)
         self.assertTrue(self.company.netvisor_product_import_date)
+
+    def test_link_of_a_record_deleted_outside_the_orm(self):
+        ghost = self.env["res.partner"].create({"name": "Haamu"})
+        self.env["netvisor.link"]._netvisor_set_link(self.company, ghost, "601")
+        self.env.cr.execute("DELETE FROM res_partner WHERE id = %s", (ghost.id,))
+        self.env.invalidate_all()
+        wizard = self.run_sync()
+        self.assertEqual(self.line_for(wizard, self.alfa).result, "done")
+        self.assertEqual(self.alfa._netvisor_get_customer_key(self.company), "601")
+
+    def test_wizard_form(self):
+        with Form(self.env["netvisor.sync.wizard"].with_context(default_sync_type="customer")) as form:
+            self.assertEqual(form.direction, "both")
+            self.assertTrue(form.full_sync, "the first sync is a full one")
+            form.direction = "import"
+        wizard = form.save()
+        wizard.action_preview()
+        self.assertEqual(wizard.state, "preview")
+        wizard.action_back()
+        self.assertEqual((wizard.state, len(wizard.line_ids)), ("draft", 0))
+        with self.assertRaises(UserError):
+            wizard.action_apply()
 
     def test_entry_points(self):
         settings = self.env["res.config.settings"].create({})
