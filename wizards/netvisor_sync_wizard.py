@@ -554,8 +554,9 @@ class NetvisorSyncWizard(models.TransientModel):
     def _netvisor_product_scope(self, company, links):
         Product = self.env["product.product"].with_context(active_test=False)
         return Product.search([
-            ("sale_ok", "=", True), ("company_id", "in", [False, company.id]),
-            "|", "&", ("active", "=", True), ("product_tmpl_id.active", "=", True), ("id", "in", list(links)),
+            ("company_id", "in", [False, company.id]),
+            "|", "&", "&", ("sale_ok", "=", True), ("active", "=", True), ("product_tmpl_id.active", "=", True),
+            ("id", "in", list(links)),
         ])
 
     def _netvisor_plan_products(self, client):
@@ -1103,7 +1104,7 @@ class ProductContext:
             "default_code": nv.code or False,
             "list_price": float(self.round_price(price or 0)),
             "barcode": nv.primary_ean or False,
-            "sale_ok": True,
+            "sale_ok": nv.is_sales_product,
         }
         if tax:
             values["taxes_id"] = [(6, 0, tax.ids)]
