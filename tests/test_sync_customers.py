@@ -126,6 +126,26 @@ class TestNetvisorEnsureCustomer(NetvisorSyncTestCommon):
         with self.assertRaisesRegex(UserError, "matches 2 customers"):
             partner._netvisor_ensure_customer(self.client, self.company)
 
+    def test_unknown_outcome_is_looked_up_not_resent(self):
+        self.sandbox.faults.configure(queue=[("drop_after_process", "customer.nv")])
+        partner = self.env["res.partner"].create({"name": "Katkos Oy", "is_company": True,
+                                                  "company_registry": "1572860-0"})
+        key = partner._netvisor_ensure_customer(self.client, self.company)
+        self.assertEqual(len(self.org.collections["customers"]), 2, "stored once")
+        self.assertEqual(self.org.collections["customers"][int(key)]["name"], "Katkos Oy")
+        self.assertEqual(len(self.posts("customer.nv")), 1)
+
+    def test_client_context_is_kept(self):
+        self.client.context = {"res_model": "account.move", "res_id": 7}
+        partner = self.env["res.partner"].create({"name": "Konteksti"})
+        partner._netvisor_ensure_customer(self.client, self.company)
+        self.assertEqual(self.client.context, {"res_model": "account.move", "res_id": 7})
+        log = self.netvisor_logs(resource="customer.nv")
+        self.assertEqual((log.res_model, log.res_id), ("res.partner", partner.id))
+
+    def posts(self, resource):
+        return [r for r in self.sandbox.state.requests if r[0] == resource and r[1] == "POST"]
+
     def test_deleting_partner_deletes_its_link(self):
         partner = self.env["res.partner"].create({"name": "Poistettava"})
         partner._netvisor_ensure_customer(self.client, self.company)
