@@ -24,8 +24,17 @@ purchase invoices. See README.md.
         "views/netvisor_vat_mapping_views.xml",
         "views/netvisor_menus.xml",
         # --- purchase invoices (issue 3)
+        "data/purchase_cron.xml",
+        "views/account_move_purchase_views.xml",
+        "views/netvisor_dimension_mapping_views.xml",
+        "views/netvisor_purchase_settings_views.xml",
+        "wizards/netvisor_import_summary_views.xml",
 
         # --- sales invoices (issue 4)
+        "data/sales_cron.xml",
+        "views/account_move_sales_views.xml",
+        "views/netvisor_sales_settings_views.xml",
+        "wizards/netvisor_xml_preview_views.xml",
 
         # --- payment status (issue 5)
 
@@ -37,8 +46,14 @@ purchase invoices. See README.md.
         "data/sync_cron.xml",
 
         # --- payroll and expenses (issue 7)
+        "data/payroll_cron.xml",
+        "views/netvisor_payroll_mapping_views.xml",
+        "views/netvisor_payroll_settings_views.xml",
+        "views/hr_payslip_views.xml",
+        "views/hr_expense_sheet_views.xml",
 
         # --- overview (issue 8)
+        "views/netvisor_overview_views.xml",
 
     ],
     "installable": True,

@@ -1,6 +1,8 @@
 # --- purchase invoices (issue 3)
+from . import netvisor_import_summary
 
 # --- sales invoices (issue 4)
+from . import netvisor_xml_preview
 
 # --- payment status (issue 5)
 

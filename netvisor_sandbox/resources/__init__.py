@@ -25,6 +25,7 @@ def normalizer(collection):
 from . import purchase_invoices  # noqa: E402,F401
 
 # --- sales invoices (issue 4)
+from . import sales_invoices  # noqa: E402,F401
 
 # --- payments (issue 5)
 
@@ -33,3 +34,5 @@ from . import customers  # noqa: E402,F401
 from . import products  # noqa: E402,F401
 
 # --- accounting vouchers and purchase invoice import (issue 7)
+from . import accounting  # noqa: E402,F401
+from . import purchase_invoice_import  # noqa: E402,F401
