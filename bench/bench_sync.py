@@ -16,16 +16,9 @@ Targets (issue 6): 10,000 in <= 120 s each at zero sandbox latency, and the time
 import datetime
 import os
 import random
-import subprocess
-import sys
-import time
 
-from bench.common import ROOT, Sandbox, configure_company, free_port, measure, odoo_env
+from bench.common import Sandbox, configure_company, measure, odoo_env
 
-# NV_BENCH_SYNC_NODELAY=1: run the sandbox with TCP_NODELAY on its sockets. The stock sandbox
-# answers in two writes (headers, body) without it, so every request waits ~40 ms for the
-# client's delayed ACK (Nagle): a loopback artefact that real Netvisor latency would replace.
-NODELAY = os.environ.get("NV_BENCH_SYNC_NODELAY") == "1"
 SIZES = tuple(int(n) for n in os.environ.get("NV_BENCH_SYNC_SIZES", "1000,5000,10000").split(","))
 DB = "nv_bench_sync"
 MAX_SECONDS = 120.0
@@ -33,38 +26,6 @@ MAX_RATIO = 12.0
 
 STREETS = ["Mannerheimintie", "Hämeenkatu", "Aleksanterinkatu", "Rantatie", "Koulukatu", "Puistokatu"]
 CITIES = [("00100", "Helsinki"), ("33100", "Tampere"), ("20100", "Turku"), ("90100", "Oulu")]
-
-
-class NoDelaySandbox(Sandbox):
-    """The same sandbox subprocess, with TCP_NODELAY set on each accepted connection."""
-
-    LAUNCH = (
-        "import socket, sys\n"
-        "from netvisor_sandbox import server\n"
-        "from netvisor_sandbox.__main__ import main\n"
-        "setup = server.Handler.setup\n"
-        "def nodelay(self):\n"
-        "    setup(self)\n"
-        "    self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)\n"
-        "server.Handler.setup = nodelay\n"
-        "main(sys.argv[1:])\n"
-    )
-
-    def __init__(self, data=None, latency_ms=0):
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}/"
-        self.proc = subprocess.Popen([sys.executable, "-c", self.LAUNCH, "--port", str(self.port),
-                                      "--latency-ms", str(latency_ms)], cwd=ROOT)
-        deadline = time.time() + 20
-        while True:
-            try:
-                self.control("GET", "stats")
-                break
-            except OSError:
-                if time.time() > deadline:
-                    raise
-                time.sleep(0.1)
-        self.seed(data or {})
 
 
 def business_id(number):
@@ -152,7 +113,7 @@ def bench_one(env, sync_type, size, seed):
     rows = customer_rows(size, seed) if sync_type == "customer" else product_rows(size, seed)
     both, only_nv, only_odoo = split(rows)
     collection = "customers" if sync_type == "customer" else "products"
-    sandbox = (NoDelaySandbox if NODELAY else Sandbox)({collection: [nv for nv, _odoo in both + only_nv]})
+    sandbox = Sandbox({collection: [nv for nv, _odoo in both + only_nv]})
     try:
         company, tax = new_company(env, sandbox, f"{sync_type} {size}")
         model = "res.partner" if sync_type == "customer" else "product.product"

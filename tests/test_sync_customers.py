@@ -482,6 +482,17 @@ class TestNetvisorCustomerSync(NetvisorSyncWizardCase):
         self.assertTrue(self.gamma._netvisor_get_customer_key(self.company))
         self.assertTrue(self.company.netvisor_customer_import_date)
         self.assertTrue(self.company.netvisor_product_import_date)
+        run = self.env["netvisor.run"].search([("company_id", "=", self.company.id), ("flow", "=", "customer_sync")])
+        self.assertEqual((len(run), run.trigger, run.state), (1, "cron", "done"))
+        self.assertEqual(run.count_done, 4, "Alfa and Matti updated, Beeta and Gamma created")
+
+    def test_overview_card(self):
+        self.run_sync()
+        card = self.env["netvisor.flow"].search([("company_id", "=", self.company.id), ("flow", "=", "customer_sync")])
+        self.assertEqual(card.last_run_state, "done")
+        action = card.action_run_now()
+        self.assertEqual(self.env[action["res_model"]].browse(action["res_id"]).sync_type, "customer")
+        self.assertFalse(self.env[action["res_model"]].browse(action["res_id"]).full_sync, "incremental next time")
 
     def test_link_of_a_record_deleted_outside_the_orm(self):
         ghost = self.env["res.partner"].create({"name": "Haamu"})

@@ -136,6 +136,14 @@ class NetvisorSyncWizard(models.TransientModel):
             action["domain"] += [("action", "=", self.env.context["netvisor_action"])]
         return action
 
+    @api.model
+    def action_netvisor_open_customer_sync(self):
+        return self._netvisor_open("customer")
+
+    @api.model
+    def action_netvisor_open_product_sync(self):
+        return self._netvisor_open("product")
+
     # ------------------------------------------------------------------ business: entry points
 
     @api.model
@@ -167,6 +175,7 @@ class NetvisorSyncWizard(models.TransientModel):
             for sync_type in ("customer", "product"):
                 wizard = self.sudo().with_company(company).create({
                     "sync_type": sync_type, "company_id": company.id, "direction": "both"})
+                wizard = wizard.with_context(netvisor_trigger="cron")
                 try:
                     wizard._netvisor_preview()
                     company._netvisor_commit()
@@ -175,6 +184,8 @@ class NetvisorSyncWizard(models.TransientModel):
                     message = error.args[0] if isinstance(error, UserError) else company._netvisor_error_message(error)
                     self.env["netvisor.log"]._log_record_error(
                         company, wizard._netvisor_flow(), None, message, category="SYNC", direction="in")
+                    self.env["netvisor.run"]._netvisor_start(company, wizard._netvisor_flow(), trigger="cron")\
+                        ._netvisor_finish(error=message)
                     _logger.warning("Netvisor %s sync of company %s failed: %s", sync_type, company.id, message)
                 company._netvisor_commit()
 
@@ -761,6 +772,8 @@ class NetvisorSyncWizard(models.TransientModel):
         self.ensure_one()
         company = self.company_id
         client = self._netvisor_client()
+        run = self.env["netvisor.run"]._netvisor_start(
+            company, self._netvisor_flow(), trigger=self.env.context.get("netvisor_trigger", "manual"))
         model = "res.partner" if self.sync_type == "customer" else "product.product"
         record_field = "partner_id" if self.sync_type == "customer" else "product_id"
         rows = self.line_ids.read([
@@ -806,6 +819,11 @@ class NetvisorSyncWizard(models.TransientModel):
             self._netvisor_fetch_automatic_codes(client, rows)
         self._netvisor_store_results(rows, record_field)
         self._netvisor_finish(rows)
+        run._netvisor_finish(
+            done=len([r for r in rows if r["result"] == "done"]),
+            skipped=len([r for r in rows if r["action"] == "unchanged"]),
+            failed=len([r for r in rows if r["action"] in ("conflict", "error") or r["result"] == "failed"]),
+            message=self.summary)
 
     def _netvisor_apply_odoo_creates(self, rows, Model):
         for start in range(0, len(rows), CREATE_BATCH):
