@@ -136,6 +136,16 @@ class HrExpenseSheet(models.Model):
             if found:
                 return found
         previous_key = self.netvisor_purchase_invoice_key
+        # committed before the request: a worker that dies after Netvisor stored the invoice
+        # but before its own commit leaves the report "unknown" (looked up by the next
+        # sending), never "not sent" (it would be sent twice)
+        self.write({"netvisor_state": "unknown", "netvisor_unknown_date": fields.Datetime.now(),
+                    "netvisor_error": _(
+                        "Expense report %(report)s: purchase invoice %(number)s is being sent to Netvisor. If this "
+                        "message stays, the sending was interrupted: the next sending looks it up in Netvisor first "
+                        "and only sends it again if it is not there.", report=self.display_name,
+                        number=invoice.number)})
+        company._netvisor_commit()
         try:
             key = nv_import.send_purchase_invoice(client, invoice)
         except nv_errors.NetvisorOutcomeUnknownError as error:
@@ -150,6 +160,7 @@ class HrExpenseSheet(models.Model):
         except nv_errors.NetvisorError as error:
             message = _("Expense report %(report)s was not sent to Netvisor. %(reason)s",
                         report=self.display_name, reason=company._netvisor_error_message(error))
+            self.write({"netvisor_unknown_date": False})
             self._netvisor_set_error(message, FLOW, category=error.category)
             return "failed", message
         self._netvisor_set_sent({"netvisor_purchase_invoice_key": key, "netvisor_unknown_date": False})

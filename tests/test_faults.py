@@ -5,6 +5,7 @@ is in the Netvisor log with its reason. Also: a cron killed in the middle, then 
 
 import collections
 import contextlib
+import datetime
 import logging
 from unittest.mock import patch
 
@@ -14,7 +15,9 @@ from odoo.tools import mute_logger
 
 from ..models.account_move_purchase import AccountMove as PurchaseMove
 from ..models.account_move_sales import AccountMove as SalesMove
+from ..models.hr_expense_sheet import HrExpenseSheet as ExpenseSheetModel
 from ..models.hr_payslip import HrPayslip as PayslipModel
+from . import test_expenses as expense_tests
 from . import test_payroll as payroll_tests
 from . import test_purchase_import as purchase_tests
 from .common import NetvisorTestCommon
@@ -389,4 +392,93 @@ class TestFaultsPayroll(FaultSuiteMixin, payroll_tests.PayrollTestMixin, Netviso
         duplicates, lost = self.assert_exactly_once(payslips)
         self.assertEqual((duplicates, lost), (0, 0))
         _logger.info("killed cron payslip_send: records=10 in Netvisor before the kill=%s duplicates=0 lost=0",
+                     in_netvisor)
+
+
+@tagged("post_install", "-at_install")
+class TestFaultsExpenses(FaultSuiteMixin, NetvisorTestCommon):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        env = cls.env
+        env.user.groups_id |= env.ref("hr_expense.group_hr_expense_manager")
+        account = env["account.account"].create({
+            "code": "7800", "name": "Matkakulut", "account_type": "expense",
+            "company_ids": [Command.link(cls.company.id)]})
+        tax = env["account.tax"].create({
+            "name": "ALV 25,5 % osto", "amount": 25.5, "amount_type": "percent", "type_tax_use": "purchase",
+            "company_id": cls.company.id})
+        cls.taxi = env["product.product"].create({
+            "name": "Taksi", "default_code": "TAXI", "can_be_expensed": True, "standard_price": 0.0,
+            "property_account_expense_id": account.id, "supplier_taxes_id": [Command.set(tax.ids)]})
+        cls.employee = env["hr.employee"].create({
+            "name": "Maija Meikäläinen", "company_id": cls.company.id, "work_email": "maija@example.com",
+            "private_street": "Kotikatu 2", "private_zip": "00100", "private_city": "Helsinki",
+            "private_country_id": env.ref("base.fi").id})
+        cls.employee.bank_account_id = env["res.partner.bank"].create({
+            "acc_number": "FI21 1234 5600 0007 85", "partner_id": cls.employee.work_contact_id.id})
+
+    def setUp(self):
+        super().setUp()
+        for name in ("purchase_invoices", "vendors"):
+            self.org.collections[name].clear()
+
+    def sheets(self, count):
+        make_sheet = expense_tests.TestNetvisorExpenses.make_sheet
+        return self.env["hr.expense.sheet"].union(*(make_sheet(self, [dict(
+            name=f"Taksi {n}", product=self.taxi, amount=20.0 + n, receipt=expense_tests.PDF_1)])
+            for n in range(count)))
+
+    def invoice_counts(self, sheets):
+        numbers = collections.Counter(r.get("number") for r in self.org.collections["purchase_invoices"].values())
+        return {sheet: numbers.get(sheet._netvisor_invoice_number(), 0) for sheet in sheets}
+
+    def assert_exactly_once(self, sheets):
+        counts = self.invoice_counts(sheets)
+        duplicates = sum(c - 1 for c in counts.values() if c > 1)
+        lost = sum(1 for c in counts.values() if not c)
+        lost += len(sheets.filtered(lambda s: s.netvisor_state != "sent"))
+        vendors = collections.Counter(r.get("code") for r in self.org.collections["vendors"].values())
+        duplicates += sum(c - 1 for c in vendors.values() if c > 1)
+        return duplicates, lost
+
+    def age_unknown(self, sheets):
+        """Time passes between two runs: the grace period of a lost request is over."""
+        unknown = sheets.filtered(lambda s: s.netvisor_state == "unknown")
+        unknown.write({"netvisor_unknown_date": fields.Datetime.now() - datetime.timedelta(minutes=30)})
+
+    def test_send_under_faults(self):
+        sheets = self.sheets(25)
+
+        def pending():
+            sheets.invalidate_recordset()
+            return sheets.filtered(lambda s: s.netvisor_state != "sent")
+
+        def run():
+            self.age_unknown(sheets)
+            pending()._netvisor_send(trigger="cron")
+
+        self.inject_faults(seed=11)
+        injected, runs, after_first = self.settle(run, pending)
+        logged = self.assert_failures_logged("expense_send", injected)
+        duplicates, lost = self.assert_exactly_once(sheets)
+        self.report("expense_send", len(sheets), injected, runs, after_first, logged, duplicates, lost)
+
+    def test_cron_killed_mid_way(self):
+        sheets = self.sheets(8)
+        with simulated_commits(self.env) as crash:
+            killer = killed_after(3, ExpenseSheetModel._netvisor_send_one)
+            with patch.object(ExpenseSheetModel, "_netvisor_send_one", killer), mute_logger(*QUIET):
+                self.run_killed(lambda: sheets._netvisor_send(trigger="cron"))
+            crash()
+        sheets.invalidate_recordset()
+        in_netvisor = len(self.org.collections["purchase_invoices"])
+        self.assertEqual(in_netvisor, 3)
+        with mute_logger(*QUIET):
+            sheets._netvisor_send(trigger="cron")
+        sheets.invalidate_recordset()
+        duplicates, lost = self.assert_exactly_once(sheets)
+        self.assertEqual((duplicates, lost), (0, 0), self.invoice_counts(sheets))
+        _logger.info("killed cron expense_send: records=8 in Netvisor before the kill=%s duplicates=0 lost=0",
                      in_netvisor)
