@@ -20,6 +20,7 @@ from ..models.hr_payslip import HrPayslip as PayslipModel
 from . import test_expenses as expense_tests
 from . import test_payroll as payroll_tests
 from . import test_purchase_import as purchase_tests
+from . import test_sync_customers as sync_tests
 from .common import NetvisorTestCommon
 
 _logger = logging.getLogger(__name__)
@@ -482,3 +483,50 @@ class TestFaultsExpenses(FaultSuiteMixin, NetvisorTestCommon):
         self.assertEqual((duplicates, lost), (0, 0), self.invoice_counts(sheets))
         _logger.info("killed cron expense_send: records=8 in Netvisor before the kill=%s duplicates=0 lost=0",
                      in_netvisor)
+
+
+def business_id(number):
+    """A valid Finnish business ID (Y-tunnus) from a 7-digit number, or None."""
+    digits = f"{number:07d}"
+    remainder = sum(int(d) * w for d, w in zip(digits, (7, 9, 10, 5, 8, 4, 2), strict=True)) % 11
+    if remainder == 1:
+        return None
+    return f"{digits}-{0 if remainder == 0 else 11 - remainder}"
+
+
+@tagged("post_install", "-at_install")
+class TestFaultsCustomerSync(FaultSuiteMixin, sync_tests.NetvisorSyncWizardCase):
+
+    def test_sync_under_faults(self):
+        bids = [bid for bid in (business_id(2300000 + n * 7) for n in range(80)) if bid][:50]
+        finland = self.env.ref("base.fi")
+        odoo_only, shared, netvisor_only = bids[:20], bids[20:30], bids[30:50]
+        partners = self.env["res.partner"].create([{
+            "name": f"Asiakas {bid} Oy", "is_company": True, "company_registry": bid, "street": "Katu 1",
+            "zip": "00100", "city": "Helsinki", "country_id": finland.id, "customer_rank": 1}
+            for bid in odoo_only + shared])
+        for n, bid in enumerate(shared + netvisor_only):
+            self.org.add("customers", {"code": f"NV{n}", "business_id": bid, "name": f"Asiakas {bid} Oy",
+                                       "street": "Katu 1", "zip": "00100", "city": "Helsinki", "country": "FI"})
+        wizards = []
+
+        def run():
+            wizards.append(self.run_sync(sync_type="customer", direction="both", full=True))
+
+        def pending():
+            return wizards[-1].line_ids.filtered(lambda ln: ln.result == "failed") if wizards else [True]
+
+        self.inject_faults(seed=6)
+        injected, runs, after_first = self.settle(run, pending)
+        logged = self.assert_failures_logged("customer_sync", injected)
+        in_netvisor = collections.Counter(r.get("business_id") for r in self.org.collections["customers"].values())
+        in_odoo = collections.Counter(self.env["res.partner"].search(
+            [("company_registry", "in", bids), ("parent_id", "=", False)]).mapped("company_registry"))
+        duplicates = sum(c - 1 for c in in_netvisor.values() if c > 1) + sum(c - 1 for c in in_odoo.values() if c > 1)
+        lost = sum(1 for bid in bids if not in_netvisor.get(bid) or not in_odoo.get(bid))
+        for partner in partners:
+            key = partner._netvisor_get_customer_key(self.company)
+            record = self.org.collections["customers"].get(int(key)) if key else None
+            if not record or record.get("business_id") != partner.company_registry:
+                lost += 1
+        self.report("customer_sync", len(bids), injected, runs, after_first, logged, duplicates, lost)
