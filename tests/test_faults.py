@@ -152,7 +152,7 @@ def killed_after(count, original):
 @tagged("post_install", "-at_install")
 class TestFaultsPurchaseImport(FaultSuiteMixin, purchase_tests.NetvisorPurchaseCommon):
 
-    RECORDS = 40
+    RECORDS = 60
 
     @classmethod
     def setUpClass(cls):
@@ -162,7 +162,7 @@ class TestFaultsPurchaseImport(FaultSuiteMixin, purchase_tests.NetvisorPurchaseC
             "name": "FI 25.5% purchase", "amount": 25.5, "type_tax_use": "purchase", "company_id": company.id})
         cls.env["account.account"].with_company(company).create(
             {"code": "4000", "name": "Ostot", "account_type": "expense"})
-        cls.env["ir.config_parameter"].sudo().set_param("netvisor_integration.purchase_batch_size", "3")
+        cls.env["ir.config_parameter"].sudo().set_param("netvisor_integration.purchase_batch_size", "2")
 
     def add_invoices(self, count):
         vendors = [{"name": "Paperitukku Oy", "business_id": purchase_tests.BID_A, "code": "PT"},
@@ -350,7 +350,7 @@ class TestFaultsPayroll(FaultSuiteMixin, payroll_tests.PayrollTestMixin, Netviso
         def run():
             pending().filtered(lambda p: p.netvisor_state != "unknown")._netvisor_send(trigger="cron")
 
-        self.inject_faults(seed=3)
+        self.inject_faults(seed=5)
         injected, runs, after_first = self.settle(run, lambda: pending().filtered(
             lambda p: p.netvisor_state != "unknown"))
         # an unknown outcome waits for a person by design: the person looks in Netvisor and
