@@ -3,13 +3,18 @@ and hostile XML (XXE, billion laughs, external DTD) in Netvisor's answers. Each 
 error naming the record and the field; nothing is half-written; the good records of the same
 run go through."""
 
+import datetime
+
 from odoo import Command, fields
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
+from . import test_payroll as payroll_tests
 from . import test_purchase_import as purchase_tests
+from . import test_sync_customers as sync_tests
 from .common import NetvisorTestCommon
-from .test_faults import QUIET
+from .test_faults import QUIET, ExpenseSetupMixin
 
 line = purchase_tests.line
 VENDOR = {"name": "Paperitukku Oy", "business_id": purchase_tests.BID_A, "code": "PT"}
@@ -213,3 +218,120 @@ class TestBadInputSales(NetvisorTestCommon):
             self.assertEqual(move.netvisor_state, "sent", move.netvisor_error)
             self.assertLessEqual(len(self.in_netvisor(move)), 1)
             self.assertEqual(len(self.in_netvisor(move)), 1)
+
+
+@tagged("post_install", "-at_install")
+class TestBadInputPayroll(payroll_tests.PayrollTestMixin, NetvisorTestCommon):
+
+    sandbox_data = {"accounts": [{"number": number} for number in payroll_tests.ACCOUNTS]}
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.setup_payroll()
+
+    def setUp(self):
+        super().setUp()
+        self.org.collections["vouchers"].clear()
+
+    def test_corpus(self):
+        unmapped = self.make_payslip(self.make_employee("Bonus Saaja", structure=self.structure_bonus))
+        long_name = self.make_payslip(self.make_employee("Pitkä " + "n" * 400))
+        good = self.make_payslip(self.make_employee("Hyvä Työntekijä"))
+        with mute_logger(*QUIET):
+            (unmapped | long_name | good)._netvisor_send(trigger="cron")
+        self.assertEqual(good.netvisor_state, "sent", good.netvisor_error)
+        self.assertEqual(unmapped.netvisor_state, "error")
+        self.assertIn(unmapped.display_name, unmapped.netvisor_error)
+        self.assertIn("BONUS", unmapped.netvisor_error)
+        self.assertFalse(unmapped.netvisor_voucher_key)
+        # an oversize text never breaks the voucher: it is sent whole, or refused with a reason
+        if long_name.netvisor_state != "sent":
+            self.assertEqual(long_name.netvisor_state, "error")
+            self.assertIn(long_name.display_name[:40], long_name.netvisor_error)
+        vouchers = self.org.collections["vouchers"].values()
+        self.assertEqual(len(vouchers), 1 + (long_name.netvisor_state == "sent"), "nothing half-sent")
+
+    def test_hostile_answer(self):
+        payslip = self.make_payslip()
+        self.sandbox.faults.configure(queue=[("hostile", "accounting.nv")])
+        with mute_logger(*QUIET):
+            payslip._netvisor_send(trigger="cron")
+        self.assertIn(payslip.netvisor_state, ("error", "unknown"))
+        self.assertIn(payslip.display_name, payslip.netvisor_error)
+        self.assertFalse(payslip.netvisor_voucher_key, "no key taken from a hostile answer")
+        logs = self.netvisor_logs(flow="payslip_send", state="error", resource="accounting.nv")
+        self.assertEqual(logs.error_category, "XML_SECURITY")
+        self.assertFalse(self.org.collections["vouchers"], "the hostile answer came instead of processing")
+
+
+@tagged("post_install", "-at_install")
+class TestBadInputExpenses(ExpenseSetupMixin, NetvisorTestCommon):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.setup_expenses()
+
+    def test_hostile_answer_then_settled_once(self):
+        sheet = self.sheets(1)
+        self.sandbox.faults.configure(queue=[("hostile", "purchaseinvoice.nv")])
+        with mute_logger(*QUIET):
+            sheet._netvisor_send(trigger="cron")
+        self.assertNotEqual(sheet.netvisor_state, "sent")
+        self.assertIn(sheet.display_name, sheet.netvisor_error)
+        self.assertFalse(sheet.netvisor_purchase_invoice_key, "no key taken from a hostile answer")
+        logs = self.netvisor_logs(flow="expense_send", state="error", resource="purchaseinvoice.nv")
+        self.assertEqual(logs.error_category, "XML_SECURITY")
+        self.assertFalse(self.org.collections["purchase_invoices"])
+        sheet.netvisor_unknown_date = fields.Datetime.now() - datetime.timedelta(minutes=30)
+        sheet._netvisor_send(trigger="cron")
+        self.assertEqual(sheet.netvisor_state, "sent", sheet.netvisor_error)
+        self.assertEqual(len(self.org.collections["purchase_invoices"]), 1)
+
+
+@tagged("post_install", "-at_install")
+class TestBadInputCustomerSync(sync_tests.NetvisorSyncWizardCase):
+
+    def test_corpus(self):
+        finland = self.env.ref("base.fi").id
+        address = {"street": "Katu 1", "zip": "00100", "city": "Helsinki", "country_id": finland, "customer_rank": 1}
+        Partner = self.env["res.partner"]
+        bad_bid = Partner.create({"name": "Väärä Oy", "is_company": True, "company_registry": "1234567-2", **address})
+        long_name = Partner.create({"name": "Pitkä " + "n" * 300, "is_company": True,
+                                    "company_registry": "0112038-9", **address})
+        good = Partner.create({"name": "Hyvä Oy", "is_company": True, "company_registry": "0737546-2", **address})
+        self.org.add("customers", {"code": "NVB", "business_id": "7654321-9", "name": "Netvisorin väärä Oy",
+                                   "street": "Tie 1", "zip": "00100", "city": "Helsinki", "country": "FI"})
+        with mute_logger(*QUIET):
+            wizard = self.run_sync(direction="both", full=True)
+        self.assertTrue(good._netvisor_get_customer_key(self.company))
+        for partner, words in ((bad_bid, ["1234567-2", "business ID"]), (long_name, ["250"])):
+            line = self.line_for(wizard, partner)
+            # refused in the preview (action "error") or by Netvisor when applied (result "failed")
+            self.assertTrue(line.action == "error" or line.result == "failed", (line.action, line.result))
+            message = line.message if line.action == "error" else line.result_message
+            self.assertIn(partner.name[:20], message)
+            for word in words:
+                self.assertIn(word, message)
+            self.assertFalse(partner._netvisor_get_customer_key(self.company), "nothing half-linked")
+        names = {r["name"] for r in self.org.collections["customers"].values()}
+        self.assertNotIn("Väärä Oy", names)
+        self.assertFalse([n for n in names if n.startswith("Pitkä")])
+
+    def test_hostile_answer(self):
+        self.sandbox.faults.configure(queue=[("hostile", "customerlist.nv")])
+        partners_before = self.env["res.partner"].search_count([])
+        with mute_logger(*QUIET):
+            wizard = self.env["netvisor.sync.wizard"].with_context(default_sync_type="customer").create(
+                {"sync_type": "customer", "direction": "both"})
+            try:
+                wizard.action_preview()
+            except UserError as error:
+                message = str(error)
+            else:
+                message = wizard.summary or " ".join(wizard.line_ids.mapped("result_message"))
+        self.assertIn("XML", message)
+        self.assertEqual(self.env["res.partner"].search_count([]), partners_before)
+        logs = self.netvisor_logs(flow="customer_sync", state="error")
+        self.assertIn("XML_SECURITY", logs.mapped("error_category"))

@@ -396,12 +396,11 @@ class TestFaultsPayroll(FaultSuiteMixin, payroll_tests.PayrollTestMixin, Netviso
                      in_netvisor)
 
 
-@tagged("post_install", "-at_install")
-class TestFaultsExpenses(FaultSuiteMixin, NetvisorTestCommon):
+class ExpenseSetupMixin:
+    """An employee with a bank account, a taxi expense product, and approved one-receipt reports."""
 
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
+    def setup_expenses(cls):
         env = cls.env
         env.user.groups_id |= env.ref("hr_expense.group_hr_expense_manager")
         account = env["account.account"].create({
@@ -430,6 +429,15 @@ class TestFaultsExpenses(FaultSuiteMixin, NetvisorTestCommon):
         return self.env["hr.expense.sheet"].union(*(make_sheet(self, [dict(
             name=f"Taksi {n}", product=self.taxi, amount=20.0 + n, receipt=expense_tests.PDF_1)])
             for n in range(count)))
+
+
+@tagged("post_install", "-at_install")
+class TestFaultsExpenses(ExpenseSetupMixin, FaultSuiteMixin, NetvisorTestCommon):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.setup_expenses()
 
     def invoice_counts(self, sheets):
         numbers = collections.Counter(r.get("number") for r in self.org.collections["purchase_invoices"].values())
