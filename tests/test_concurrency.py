@@ -15,7 +15,7 @@ from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from ..models.account_move_purchase import AccountMove as PurchaseMove
-from ..models.res_company import ADVISORY_LOCK_CLASS
+from ..models.res_company import ADVISORY_LOCK_CLASS, ResCompany
 from . import test_purchase_import as purchase_tests
 
 _logger = logging.getLogger(__name__)
@@ -55,14 +55,18 @@ class TestConcurrentWorkers(purchase_tests.NetvisorPurchaseCommon):
     def count_bills(self, company_id, keys):
         return purchase_tests.TestNetvisorPurchaseConcurrency._count_bills(self, company_id, keys)
 
-    def race(self, company_id, workers=2):
-        """Run the import in ``workers`` threads at once; returns their summaries and the most
-        advisory locks of the company seen at once in pg_locks (polled from a third connection)."""
+    def race(self, company_id, workers=2, targets=None):
+        """Run the import in ``workers`` threads at once (or each of ``targets``: functions of
+        (env, company) run in their own thread); returns their results and the most advisory
+        locks of the company seen at once in pg_locks (polled from a third connection)."""
         registry = self.env.registry
+        targets = targets or [lambda env, company: env["account.move"]._netvisor_import_purchase_invoices(company)
+                              ] * workers
+        workers = len(targets)
         results, barrier, done = [], threading.Barrier(workers), threading.Event()
         seen = []
 
-        def worker():
+        def worker(target):
             with closing(registry.cursor()) as cr:
                 cr.execute("SET LOCAL lock_timeout = '20s'")
                 # the test runner holds Registry._lock: hand the registry over instead of looking it up
@@ -70,8 +74,7 @@ class TestConcurrentWorkers(purchase_tests.NetvisorPurchaseCommon):
                 env = api.Environment(cr, SUPERUSER_ID, {})
                 barrier.wait(timeout=10)
                 try:
-                    summary = env["account.move"]._netvisor_import_purchase_invoices(
-                        env["res.company"].browse(company_id))
+                    summary = target(env, env["res.company"].browse(company_id))
                     cr.commit()
                     results.append(summary)
                 except Exception as error:  # noqa: BLE001 - reported by the assertion below
@@ -86,7 +89,7 @@ class TestConcurrentWorkers(purchase_tests.NetvisorPurchaseCommon):
                     cr.rollback()
                     time.sleep(0.005)
 
-        threads = [threading.Thread(target=worker) for _n in range(workers)]
+        threads = [threading.Thread(target=worker, args=(target,)) for target in targets]
         spy = threading.Thread(target=watcher)
         with mute_logger("odoo.sql_db", "odoo.addons.netvisor_integration.models.account_move_purchase"):
             spy.start()
@@ -141,3 +144,41 @@ class TestConcurrentWorkers(purchase_tests.NetvisorPurchaseCommon):
         self.assertEqual(sorted(len(r["imported"]) for r in results), [0, 6], results)
         loser = next(r for r in results if not r["imported"])
         self.assertTrue(loser["locked"] or loser["already_present"] == 6, results)
+
+    def test_two_flows_at_once(self):
+        """The purchase import and connection tests of the same company from two workers: one
+        lock per company, whatever the flow."""
+        company_id, keys = self.committed_setup(6)
+        self.committed_param("netvisor_integration.purchase_batch_size", "1")
+        self.sandbox.faults.configure(latency_ms=20)
+
+        def import_(env, company):
+            return env["account.move"]._netvisor_import_purchase_invoices(company)
+
+        def connection_tests(env, company):
+            return [company._netvisor_test_connection()[0] for _n in range(8)]
+
+        results, most_locks = self.race(company_id, targets=[import_, connection_tests])
+        self.assert_netvisor_serialized()
+        self.assertEqual(self.count_bills(company_id, keys), dict.fromkeys(keys, 1), results)
+        self.assertEqual(len(results[0]["imported"]) if isinstance(results[0], dict) else
+                         len(results[1]["imported"]), 6, results)
+        self.assertIn([True] * 8, results, "every connection test got its answer")
+        self.assertEqual(most_locks, 1)
+
+    def test_negative_control_without_the_lock(self):
+        """The same race with the advisory lock removed: Netvisor does see overlapping requests,
+        so the tests above would notice a missing lock."""
+        company_id, _keys = self.committed_setup(6)
+        self.committed_param("netvisor_integration.purchase_batch_size", "1")
+        self.sandbox.faults.configure(latency_ms=30)
+
+        @contextlib.contextmanager
+        def no_lock(self, *args):
+            yield True
+
+        with patch.object(PurchaseMove, "_netvisor_purchase_run_lock", no_lock), \
+                patch.object(ResCompany, "_netvisor_request_lock", no_lock), \
+                mute_logger("odoo.addons.netvisor_integration.netvisor.transport"):
+            self.race(company_id)
+        self.assertGreater(self.org.overlaps, 0, "without the lock the two workers overlap")
