@@ -1,6 +1,12 @@
+import logging
+
+import psycopg2
+
 from odoo import _, api, fields, models
 
 from .netvisor_log import FLOWS
+
+_logger = logging.getLogger(__name__)
 
 
 class NetvisorRun(models.Model):
@@ -53,7 +59,15 @@ class NetvisorRun(models.Model):
             "count_failed": failed,
             "message": error or message or False,
         })
-        self.env["netvisor.flow"].sudo()._netvisor_record_run(self)
+        try:
+            with self.env.cr.savepoint():
+                self.env["netvisor.flow"].sudo()._netvisor_record_run(self)
+        except (psycopg2.errors.SerializationFailure, psycopg2.errors.LockNotAvailable,
+                psycopg2.errors.UniqueViolation):
+            # another worker's run of this flow updated the overview row meanwhile: the work of
+            # this run is done and recorded on the run itself, only the overview card misses it
+            _logger.warning("Netvisor %s run %s of company %s not recorded on the overview (concurrent run)",
+                            self.flow, self.id, self.company_id.id)
         return self
 
     def _netvisor_summary(self):

@@ -3,10 +3,12 @@ for the same company at once (issue 8): no duplicate in Odoo or Netvisor, and Ne
 sees two requests of the company at the same time. The serialization is PostgreSQL's advisory
 lock (seen in pg_locks while the workers run), not a lock of this process."""
 
+import collections
 import contextlib
 import logging
 import threading
 import time
+import traceback
 from contextlib import closing
 from unittest.mock import patch
 
@@ -17,6 +19,7 @@ from odoo.tools import mute_logger
 from ..models.account_move_purchase import AccountMove as PurchaseMove
 from ..models.res_company import ADVISORY_LOCK_CLASS, ResCompany
 from . import test_purchase_import as purchase_tests
+from .common import NetvisorTestCommon
 
 _logger = logging.getLogger(__name__)
 
@@ -182,3 +185,111 @@ class TestConcurrentWorkers(purchase_tests.NetvisorPurchaseCommon):
                 mute_logger("odoo.addons.netvisor_integration.netvisor.transport"):
             self.race(company_id)
         self.assertGreater(self.org.overlaps, 0, "without the lock the two workers overlap")
+
+
+@tagged("post_install", "-at_install")
+class TestConcurrentSalesWorkers(NetvisorTestCommon):
+    """Two workers sending the same invoices of one company at once (the cron and the button)."""
+
+    def setUp(self):
+        super().setUp()
+        for name in ("sales_invoices", "customers", "products"):
+            self.org.collections[name].clear()
+        self.org.max_active = 0
+        self.org.overlaps = 0
+        self.sandbox.state.stats["overlaps"] = 0
+
+    def committed_invoices(self, count):
+        """``count`` posted invoices of the main company, committed (other connections see them)."""
+        registry = self.env.registry
+        with closing(registry.cursor()) as cr:
+            cr.execute("SET LOCAL lock_timeout = '20s'")
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            company = env.ref("base.main_company")
+            fields_to_restore = ["netvisor_partner_id", "netvisor_partner_key", "netvisor_customer_id",
+                                 "netvisor_customer_key", "netvisor_organisation_id", "netvisor_base_url"]
+            old = {name: company[name] for name in fields_to_restore}
+            company.write(self.netvisor_company_values())
+            last = {}
+            for table in ("netvisor_log", "netvisor_run", "netvisor_flow"):
+                cr.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")  # noqa: S608 - constant names
+                last[table] = cr.fetchone()[0]
+            env["netvisor.flow"]._netvisor_ensure_rows(company)
+            tax = env["account.tax"].create({"name": "ALV 25,5 % rinnakkais", "amount": 25.5,
+                                             "type_tax_use": "sale", "company_id": company.id})
+            product = env["product.product"].create({"name": "Rinnakkaistuote", "default_code": "RINN-1",
+                                                     "list_price": 10.0, "taxes_id": [(6, 0, tax.ids)]})
+            partner = env["res.partner"].create({
+                "name": "Rinnakkaisasiakas Oy", "is_company": True, "company_registry": "0737546-2",
+                "street": "Katu 1", "zip": "00100", "city": "Helsinki", "country_id": env.ref("base.fi").id})
+            moves = env["account.move"].with_company(company).create([{
+                "move_type": "out_invoice", "partner_id": partner.id, "company_id": company.id,
+                "invoice_date": "2026-05-04",
+                "invoice_line_ids": [(0, 0, {"product_id": product.id, "quantity": 1 + n, "price_unit": 10.0,
+                                             "tax_ids": [(6, 0, tax.ids)]})],
+            } for n in range(count)])
+            moves.action_post()
+            cr.commit()
+            ids, names = moves.ids, moves.mapped("name")
+            company_id, tax_id, product_id, partner_id = company.id, tax.id, product.id, partner.id
+
+        def cleanup():
+            with closing(registry.cursor()) as cr:
+                cr.execute("SET LOCAL lock_timeout = '20s'")
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                moves = env["account.move"].browse(ids)
+                moves.button_draft()
+                moves.with_context(force_delete=True).unlink()
+                env["product.product"].browse(product_id).unlink()
+                env["res.partner"].browse(partner_id).unlink()
+                env["account.tax"].browse(tax_id).unlink()
+                for table in ("netvisor_flow", "netvisor_run", "netvisor_log"):
+                    cr.execute(f"DELETE FROM {table} WHERE id > %s AND company_id = %s",  # noqa: S608
+                               (last[table], company_id))
+                env["res.company"].browse(company_id).write(old)
+                cr.commit()
+
+        self.addCleanup(cleanup)
+        return ids, names
+
+    def test_two_workers_send_the_same_invoices(self):
+        ids, names = self.committed_invoices(8)
+        self.sandbox.faults.configure(latency_ms=15)
+        registry = self.env.registry
+        results, barrier = [], threading.Barrier(2)
+
+        def worker(trigger):
+            with closing(registry.cursor()) as cr:
+                cr.execute("SET LOCAL lock_timeout = '20s'")
+                cr.transaction = api.Transaction(registry)
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                barrier.wait(timeout=10)
+                try:
+                    result = env["account.move"].browse(ids)._netvisor_send_invoices(trigger=trigger)
+                    cr.commit()
+                    results.append(result)
+                except Exception as error:  # noqa: BLE001 - reported by the assertion below
+                    _logger.info("worker failed: %s", traceback.format_exc())
+                    results.append(error)
+
+        threads = [threading.Thread(target=worker, args=(trigger,)) for trigger in ("auto", "manual")]
+        with mute_logger("odoo.sql_db", "odoo.addons.netvisor_integration.models.account_move_sales",
+                         "odoo.addons.netvisor_integration.models.netvisor_run"):
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=120)
+        self.assertEqual(len(results), 2, results)
+        self.assertFalse([r for r in results if isinstance(r, Exception)], results)
+        self.assertEqual(self.org.overlaps, 0)
+        self.assertEqual(self.sandbox.state.stats["overlaps"], 0)
+        self.assertEqual(self.org.max_active, 1)
+        counts = collections.Counter(r["number"] for r in self.org.collections["sales_invoices"].values())
+        self.assertEqual({name: counts.get(name, 0) for name in names}, dict.fromkeys(names, 1),
+                         f"each invoice once in Netvisor: {results}")
+        self.assertEqual(len(self.org.collections["customers"]), 1)
+        self.assertEqual(len(self.org.collections["products"]), 1)
+        self.assertEqual(sum(r["done"] for r in results), 8, results)
+        with closing(registry.cursor()) as cr:
+            cr.execute("SELECT netvisor_state, COUNT(*) FROM account_move WHERE id = ANY(%s) GROUP BY 1", [ids])
+            self.assertEqual(dict(cr.fetchall()), {"sent": 8})
