@@ -94,7 +94,8 @@ class TestConcurrentWorkers(purchase_tests.NetvisorPurchaseCommon):
 
         threads = [threading.Thread(target=worker, args=(target,)) for target in targets]
         spy = threading.Thread(target=watcher)
-        with mute_logger("odoo.sql_db", "odoo.addons.netvisor_integration.models.account_move_purchase"):
+        with mute_logger("odoo.sql_db", "odoo.addons.netvisor_integration.models.account_move_purchase",
+                         "odoo.addons.netvisor_integration.models.netvisor_run"):
             spy.start()
             for thread in threads:
                 thread.start()
