@@ -27,6 +27,7 @@ from . import purchase_invoices  # noqa: E402,F401
 # --- sales invoices (issue 4)
 
 # --- payments (issue 5)
+from . import payments  # noqa: E402,F401
 
 # --- customers and products (issue 6)
 
