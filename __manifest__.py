@@ -34,6 +34,7 @@ purchase invoices. See README.md.
         # --- payroll and expenses (issue 7)
 
         # --- overview (issue 8)
+        "views/netvisor_overview_views.xml",
 
     ],
     "installable": True,

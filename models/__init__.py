@@ -16,3 +16,5 @@ from . import account_move
 # --- payroll and expenses (issue 7)
 
 # --- overview (issue 8)
+from . import netvisor_run
+from . import netvisor_flow

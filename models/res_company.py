@@ -281,10 +281,14 @@ class ResCompany(models.Model):
         except UserError as error:
             return False, str(error.args[0])
         today = fields.Date.context_today(self)
+        run = self.env["netvisor.run"]._netvisor_start(self, "connection", trigger="manual")
         try:
             invoices = nv_purchase.list_purchase_invoices(client, begin_date=today, end_date=today)
         except nv_errors.NetvisorError as error:
-            return False, self._netvisor_error_message(error)
+            message = self._netvisor_error_message(error)
+            run._netvisor_finish(error=message)
+            return False, message
+        run._netvisor_finish(done=1)
         return True, _(
             "Connection to Netvisor works for company %(company)s (organisation %(org)s): "
             "%(count)s purchase invoice(s) dated today.",

@@ -10,7 +10,7 @@ LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 
 def business_id_check_digit(digits):
     """Check digit of a Y-tunnus body (7 digits), or None when no digit fits."""
-    remainder = sum(int(d) * w for d, w in zip(digits, _WEIGHTS)) % 11
+    remainder = sum(int(d) * w for d, w in zip(digits, _WEIGHTS, strict=True)) % 11
     if remainder == 0:
         return 0
     if remainder == 1:

@@ -33,6 +33,7 @@ REQUIRED_HEADERS = (
 )
 TIMESTAMP_RE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}$")
 BUSINESS_ID_RE = re.compile(r"^\d{7}-\d$")
+INVALID_KEYS = "Integration keys are not valid. Please check the keys specific to the user and partner."
 
 
 class Request:
@@ -238,12 +239,10 @@ class Handler(BaseHTTPRequestHandler):
         customer_id = headers["X-Netvisor-Authentication-CustomerId"]
         customer_key = org.customers.get(customer_id) if org else None
         if customer_key is None:
-            raise SandboxFault("AUTHENTICATION_FAILED",
-                               "Integration keys are not valid. Please check the keys specific to the user and partner.")
+            raise SandboxFault("AUTHENTICATION_FAILED", INVALID_KEYS)
         mac = expected_mac(url, headers, customer_key, partner_key)
         if not hmac.compare_digest(mac, headers["X-Netvisor-Authentication-MAC"].lower()):
-            raise SandboxFault("AUTHENTICATION_FAILED",
-                               "Integration keys are not valid. Please check the keys specific to the user and partner.")
+            raise SandboxFault("AUTHENTICATION_FAILED", INVALID_KEYS)
         transaction_id = headers["X-Netvisor-Authentication-TransactionId"]
         with state.lock:
             key = (partner_id, transaction_id)

@@ -71,7 +71,7 @@ def envelope(payload_xml="", failed=None, now=None):
         '<?xml version="1.0" encoding="utf-8" standalone="yes"?>\n'
         f"<Root><ResponseStatus>{status}<TimeStamp>{finnish_timestamp(now)}</TimeStamp></ResponseStatus>"
         f"{payload_xml}</Root>"
-    ).encode("utf-8")
+    ).encode()
 
 
 def el(tag, value=None, **attrs):

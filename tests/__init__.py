@@ -1,5 +1,6 @@
 from . import test_settings
 from . import test_connection
+from . import test_overview
 
 # --- purchase invoices (issue 3)
 

@@ -25,6 +25,7 @@ def normalizer(collection):
 from . import purchase_invoices  # noqa: E402,F401
 
 # --- sales invoices (issue 4)
+from . import sales_invoices  # noqa: E402,F401
 
 # --- payments (issue 5)
 from . import payments  # noqa: E402,F401
