@@ -28,6 +28,8 @@ purchase invoices. See README.md.
         # --- sales invoices (issue 4)
 
         # --- payment status (issue 5)
+        "data/payment_cron.xml",
+        "views/netvisor_payment_settings_views.xml",
 
         # --- customers and products (issue 6)
 

@@ -10,6 +10,8 @@ from . import account_move
 # --- sales invoices (issue 4)
 
 # --- payment status (issue 5)
+from . import netvisor_payment_settings
+from . import account_move_payment
 
 # --- customers and products (issue 6)
 

@@ -7,6 +7,7 @@ from . import test_overview
 # --- sales invoices (issue 4)
 
 # --- payment status (issue 5)
+from . import test_payment_sync
 
 # --- customers and products (issue 6)
 
