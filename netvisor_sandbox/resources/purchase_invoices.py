@@ -1,22 +1,31 @@
 """Purchase invoices: ``purchaseinvoicelist.nv`` and ``getpurchaseinvoice.nv`` (API.md 5.1).
 
-Seed / state record (collection ``purchase_invoices``)::
+Seed / state record (collection ``purchase_invoices``; other resource modules rely on this
+schema: the payments module updates ``paid_amount`` and ``modified``, the
+``purchaseinvoice.nv`` import stores into this collection)::
 
     {"netvisor_key": 1, "number": "123", "date": "2026-05-23", "due_date": "2026-06-22",
-     "value_date": "...", "reference": "1232", "amount": "124.00", "paid_amount": "0",
-     "currency": "EUR", "approval_status": "open", "modified": "2026-05-23T10:00:00",
+     "value_date": "...", "delivery_date": "...", "reference": "1232", "amount": "124.00",
+     "paid_amount": "0", "currency": "EUR", "foreign_amount": "124.00",
+     "approval_status": "open", "modified": "2026-05-23T10:00:00",
      "description": "", "our_reference": "", "your_reference": "",
      "vendor": {"name": "...", "business_id": "1234567-8", "code": "V1", "address": "...",
-                "postcode": "00100", "town": "Helsinki", "country": "FI", "bank_account": "FI.."},
+                "postcode": "00100", "town": "Helsinki", "country": "FI", "bank_account": "FI..",
+                "netvisor_key": 5},
      "lines": [{"netvisor_key": 11, "description": "...", "product_code": "", "product_name": "",
                 "quantity": "1", "unit": "kpl", "unit_price": "100", "vat_percent": "24",
                 "vat_code": "KOOS", "line_sum": "124.00", "line_net_sum": "100.00",
                 "discount": "0", "account": "4000 Ostot", "account_key": 643,
-                "dimensions": [{"name": "Projects", "item": "Project 1"}]}],
-     "attachments": [{"filename": "invoice.pdf", "content_type": "application/pdf",
+                "dimensions": [{"name": "Projects", "item": "Project 1", "name_key": 1, "item_key": 3}]}],
+     "attachments": [{"netvisor_key": 77, "filename": "invoice.pdf", "content_type": "application/pdf",
                       "base64": "...", "comment": ""}]}
-"""
 
+Conventions: decimals are strings with a dot (or numbers); ``amount`` and line sums are in
+the home currency (euro), ``foreign_amount`` is the gross total in ``currency`` (defaults to
+``amount``); ``modified`` is Netvisor's local (Finnish) time, naive ISO; a credit note has a
+negative ``amount`` and negative line sums. ``netvisor_key`` of lines and attachments are
+filled by the normaliser when missing.
+"""
 import datetime
 
 from ..xmlio import SandboxFault, ansi_date, el, fmt, invalid, wrap
@@ -24,6 +33,7 @@ from . import normalizer, resource
 
 COLLECTION = "purchase_invoices"
 MAX_KEYS = 500
+INCLUDE_VALUES = {"actions", "handlinghistory", "previewimage", "invoiceimage"}
 
 
 @normalizer(COLLECTION)
@@ -32,9 +42,11 @@ def normalize(org, item):
     item.setdefault("currency", "EUR")
     item.setdefault("approval_status", "open")
     item.setdefault("paid_amount", "0")
-    for line in item.get("lines", []):
-        if "netvisor_key" not in line:
-            line["netvisor_key"] = org.next_key()
+    item.setdefault("lines", [])
+    item.setdefault("attachments", [])
+    for sub in item["lines"] + item["attachments"]:
+        if "netvisor_key" not in sub:
+            sub["netvisor_key"] = org.next_key()
 
 
 def _modified(value, what):
@@ -45,9 +57,11 @@ def _modified(value, what):
 
 
 def _paid(record):
+    """Fully paid (a credit note, with its negative amount, by its absolute value)."""
     from decimal import Decimal
 
-    return Decimal(str(record.get("paid_amount") or 0)) >= Decimal(str(record["amount"]))
+    amount = abs(Decimal(str(record["amount"])))
+    return amount != 0 and abs(Decimal(str(record.get("paid_amount") or 0))) >= amount
 
 
 @resource("purchaseinvoicelist.nv", "GET")
@@ -111,7 +125,7 @@ def _dimensions(dims):
     ) for d in dims])
 
 
-def _detail(rec, version, omit_attachments):
+def _detail(rec, version, omit_attachments, include=()):
     vendor = rec.get("vendor") or {}
     lines = []
     all_dims = []
@@ -150,6 +164,10 @@ def _detail(rec, version, omit_attachments):
             el("ContentType", a.get("content_type", "application/pdf")),
             el("Comment", a.get("comment")),
         ) for a in rec["attachments"]])
+    preview = ""
+    if "previewimage" in include and rec.get("attachments"):
+        preview = el("PreviewImage", rec["attachments"][0].get("filename"),
+                     attachmentnetvisorkey=rec["attachments"][0]["netvisor_key"])
     return wrap(
         "PurchaseInvoice",
         el("PurchaseInvoiceNetvisorKey", rec["netvisor_key"]),
@@ -182,6 +200,7 @@ def _detail(rec, version, omit_attachments):
         el("VendorBankAccountNumber", vendor.get("bank_account")),
         el("VoucherID", rec.get("voucher_id")),
         el("IsAccounted", "False"),
+        preview,
         wrap("InvoiceLines", *lines),
         attachments,
     )
@@ -193,17 +212,25 @@ def get_purchase_invoice(request):
     version = params.get("version", "1")
     if version not in ("1", "2"):
         raise invalid(f"Invalid version {version}")
-    omit = params.get("omitattachments", "false").lower() == "true"
+    omit = params.get("omitattachments", "false").lower()
+    if omit not in ("true", "false"):
+        raise invalid(f"Invalid omitattachments {omit}: use true or false")
+    include = {value.strip().lower() for value in params.get("include", "").split(",") if value.strip()}
+    if include - INCLUDE_VALUES:
+        raise invalid(f"Invalid include {','.join(sorted(include - INCLUDE_VALUES))}")
+    omit = omit == "true"
     collection = request.org.collections[COLLECTION]
     if "netvisorkeylist" in params:
-        raw = [k for k in params["netvisorkeylist"].split(",") if k.strip()]
+        raw = [k.strip() for k in params["netvisorkeylist"].split(",") if k.strip()]
+        if not raw:
+            raise invalid("netvisorkeylist is empty")
         if len(raw) > MAX_KEYS:
             raise SandboxFault("INVALID_DATA_SIZE", f"netvisorkeylist has {len(raw)} keys, at most {MAX_KEYS}")
         try:
-            keys = [int(k) for k in raw]
+            keys = list(dict.fromkeys(int(k) for k in raw))
         except ValueError:
             raise invalid("netvisorkeylist must be a comma-separated list of keys") from None
-        found = [_detail(collection[k], version, omit) for k in keys if k in collection]
+        found = [_detail(collection[k], version, omit, include) for k in keys if k in collection]
         return wrap("PurchaseInvoices", *found)
     if "netvisorkey" not in params:
         raise invalid("Parameter netvisorkey or netvisorkeylist is required")
@@ -213,4 +240,4 @@ def get_purchase_invoice(request):
         raise invalid("netvisorkey must be a number") from None
     if key not in collection:
         return "<PurchaseInvoice />"  # Netvisor answers OK with an empty element
-    return _detail(collection[key], version, omit)
+    return _detail(collection[key], version, omit, include)
