@@ -2,6 +2,8 @@ import datetime
 import logging
 from collections import defaultdict
 
+import psycopg2
+
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import format_amount, format_date, html_escape
@@ -87,9 +89,9 @@ class AccountMove(models.Model):
         paid in Odoo. Four list requests at most, whatever the number of invoices.
         Returns the ``netvisor.run``."""
         company.ensure_one()
-        self = self.with_company(company)
+        moves = self.with_company(company)
         run = self.env["netvisor.run"]._netvisor_start(company, FLOW, trigger=trigger)
-        today = fields.Date.context_today(self)
+        today = fields.Date.context_today(moves)
         start = today - datetime.timedelta(days=company.netvisor_payment_window_days or 90)
         try:
             client = company._netvisor_client(flow=FLOW)
@@ -100,29 +102,35 @@ class AccountMove(models.Model):
             return run._netvisor_finish(error=_(
                 "Company %(company)s has no bank journal for the payments found in Netvisor: choose a Netvisor "
                 "Payment Journal in Settings > Netvisor Integration.", company=company.display_name))
-        invoices = self._netvisor_payment_candidates(company, start)
+        invoices = moves._netvisor_payment_candidates(company, start)
         if not invoices:
             return run._netvisor_finish(message=_(
                 "No invoice sent to Netvisor and no bill imported from it dated since %(date)s is waiting for "
                 "payment in Odoo.", date=format_date(self.env, start)))
         try:
-            netvisor_data = self._netvisor_fetch_payment_status(client, invoices, start, today)
+            netvisor_data = moves._netvisor_fetch_payment_status(client, invoices, start, today)
         except nv_errors.NetvisorError as error:
             message = company._netvisor_error_message(error)
             company._netvisor_commit()  # keep the log rows
             return run._netvisor_finish(error=message)
         company._netvisor_commit()
 
-        registered_keys = self._netvisor_registered_payment_keys(company, netvisor_data)
+        registered_keys = moves._netvisor_registered_payment_keys(company, netvisor_data)
         done = skipped = failed = 0
+        work = []  # decided before the first commit: a commit clears the cache of all candidates
         for invoice in invoices:
-            side, _partner_type = SYNCED_TYPES[invoice.move_type]
+            side, partner_type = SYNCED_TYPES[invoice.move_type]
             key = invoice.netvisor_invoice_id if side == "sales" else invoice.netvisor_key
             rows = netvisor_data[side]["payments"].get(key, [])
             status = netvisor_data[side]["status"].get(key)
-            if not rows and status is None:
+            news = any((partner_type, row.netvisor_key) not in registered_keys for row in rows)
+            unexplained = status is not None and status.is_paid and not invoice.netvisor_payment_difference
+            if news or unexplained:
+                work.append((invoice.id, rows, status))
+            else:
                 skipped += 1
-                continue
+        for invoice_id, rows, status in work:
+            invoice = moves.browse(invoice_id)
             try:
                 with self.env.cr.savepoint():
                     payments = invoice._netvisor_apply_payments(rows, status, journal, registered_keys)
@@ -279,6 +287,9 @@ class AccountMove(models.Model):
         self.ensure_one()
         if isinstance(error, nv_errors.NetvisorError):
             detail = company._netvisor_error_message(error)
+        elif isinstance(error, psycopg2.IntegrityError):
+            detail = _("one of its Netvisor payments was registered by another run at the same time; "
+                       "it is not registered twice.")
         elif isinstance(error, UserError):
             detail = str(error.args[0])
         else:

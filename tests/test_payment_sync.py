@@ -6,6 +6,7 @@ import pytz
 from odoo import Command, fields
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
+from odoo.tools import mute_logger
 
 from ..netvisor_sandbox.resources.payments import add_purchase_payment, add_sales_payment
 from .common import NetvisorTestCommon
@@ -238,6 +239,23 @@ class TestNetvisorPaymentSync(NetvisorTestCommon):
         self.assertEqual((run.state, run.count_done), ("done", 1))
         self.assertEqual(bad.payment_state, "paid")
         self.assertEqual(len(bad.matched_payment_ids), 2)
+
+    def test_overlapping_runs_never_pay_twice(self):
+        """A run that does not yet see the payments of another run (not committed when it
+        started) is stopped by the unique payment key, and its invoice is left untouched."""
+        invoice, key = self.make_invoice(100.0)
+        first = add_sales_payment(self.org, key, "40.00", self.days_ago(3))
+        self.sync()
+        add_sales_payment(self.org, key, "60.00", self.days_ago(1))
+        with patch.object(type(self.env["account.move"]), "_netvisor_registered_payment_keys",
+                          lambda self_, company, data: set()), mute_logger("odoo.sql_db"):
+            run = self.sync()
+        self.assertEqual((run.count_done, run.count_failed), (0, 1))
+        self.assertEqual(self.netvisor_payments(invoice).mapped("netvisor_payment_key"), [str(first["netvisor_key"])])
+        self.assertIn("registered by another run", self.netvisor_logs(flow="payment_sync", state="error").error_message)
+        self.sync()
+        self.assertEqual(invoice.payment_state, "paid")
+        self.assertEqual(sorted(self.netvisor_payments(invoice).mapped("amount")), [40.0, 60.0])
 
     def test_overpayment_and_reversal_are_capped(self):
         over, over_key = self.make_invoice(100.0)
