@@ -86,8 +86,10 @@ def run():
             moves = env["account.move"]
             candidates = moves._netvisor_payment_candidates(company, today - datetime.timedelta(days=90))
             before = sandbox.requests()
+            cpu = time.process_time()
             with measure(env) as first:
                 run_record = moves._netvisor_sync_payments(company, trigger="cron")
+            cpu = time.process_time() - cpu
             requests = sandbox.requests() - before
             paid = env["account.move"].search_count([("netvisor_payment_synced", "=", True)])
             payments = env["account.payment"].search_count([("netvisor_payment_key", "!=", False)])
@@ -111,6 +113,7 @@ def run():
             ("run 1: failed", run_record.count_failed, 0),
             ("run 1: wall time (s)", f"{first['seconds']:.1f}", "-"),
             ("run 1: ms per paid invoice", f"{first['seconds'] * 1000 / paid_invoices:.0f}", "-"),
+            ("run 1: Odoo process CPU time (s)", f"{cpu:.1f}", "-"),
             ("run 1: SQL queries per paid invoice", f"{first['queries'] / paid_invoices:.0f}", "-"),
             ("run 2 (nothing new): requests", rerun_requests, "<= 5"),
             ("run 2: payments registered", payments_after - payments, 0),

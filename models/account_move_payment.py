@@ -21,6 +21,9 @@ SYNCED_TYPES = {
     "in_invoice": ("purchase", "supplier"),
 }
 PAID_STATES = ("paid", "in_payment")
+# invoices per commit in a run: each invoice is its own savepoint; a commit also empties the
+# ORM cache (journal, accounts, partners are read again), so not after every single one
+COMMIT_EVERY = 25
 
 
 class AccountPayment(models.Model):
@@ -129,7 +132,7 @@ class AccountMove(models.Model):
                 work.append((invoice.id, rows, status))
             else:
                 skipped += 1
-        for invoice_id, rows, status in work:
+        for position, (invoice_id, rows, status) in enumerate(work, start=1):
             invoice = moves.browse(invoice_id)
             try:
                 with self.env.cr.savepoint():
@@ -142,7 +145,9 @@ class AccountMove(models.Model):
                     done += 1
                 else:
                     skipped += 1
-            company._netvisor_commit()
+            if position % COMMIT_EVERY == 0:
+                company._netvisor_commit()
+        company._netvisor_commit()
         return run._netvisor_finish(done=done, skipped=skipped, failed=failed, message=_(
             "%(done)s invoice(s) got payments from Netvisor, %(skipped)s unchanged, %(failed)s failed "
             "(%(count)s invoice(s) dated since %(date)s checked with %(requests)s request(s)).",
