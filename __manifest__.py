@@ -24,16 +24,35 @@ purchase invoices. See README.md.
         "views/netvisor_vat_mapping_views.xml",
         "views/netvisor_menus.xml",
         # --- purchase invoices (issue 3)
+        "data/purchase_cron.xml",
+        "views/account_move_purchase_views.xml",
+        "views/netvisor_dimension_mapping_views.xml",
+        "views/netvisor_purchase_settings_views.xml",
+        "wizards/netvisor_import_summary_views.xml",
 
         # --- sales invoices (issue 4)
+        "data/sales_cron.xml",
+        "views/account_move_sales_views.xml",
+        "views/netvisor_sales_settings_views.xml",
+        "wizards/netvisor_xml_preview_views.xml",
 
         # --- payment status (issue 5)
         "data/payment_cron.xml",
         "views/netvisor_payment_settings_views.xml",
 
         # --- customers and products (issue 6)
+        "views/res_partner_views.xml",
+        "views/product_views.xml",
+        "views/netvisor_sync_wizard_views.xml",
+        "views/netvisor_sync_settings_views.xml",
+        "data/sync_cron.xml",
 
         # --- payroll and expenses (issue 7)
+        "data/payroll_cron.xml",
+        "views/netvisor_payroll_mapping_views.xml",
+        "views/netvisor_payroll_settings_views.xml",
+        "views/hr_payslip_views.xml",
+        "views/hr_expense_sheet_views.xml",
 
         # --- overview (issue 8)
         "views/netvisor_overview_views.xml",

@@ -25,7 +25,12 @@ def main():
     if not python:
         print(f"benchmarks need Odoo 18: {reason}")
         return 2
-    if os.path.realpath(python) != os.path.realpath(sys.executable) and not os.environ.get("NV_BENCH_CHILD"):
+    try:
+        import odoo.release  # noqa: F401  (this interpreter has Odoo: run here)
+        has_odoo = True
+    except ImportError:
+        has_odoo = False
+    if not has_odoo and not os.environ.get("NV_BENCH_CHILD"):
         os.environ["NV_BENCH_CHILD"] = "1"
         os.execv(python, [python, *sys.argv])
     names = sys.argv[1:] or sorted(

@@ -15,7 +15,7 @@ class NetvisorFlow(models.Model):
     company_id = fields.Many2one("res.company", required=True, index=True, ondelete="cascade")
     flow = fields.Selection(FLOWS, required=True)
     sequence = fields.Integer(default=10)
-    last_run_id = fields.Many2one("netvisor.run", readonly=True, ondelete="set null")
+    last_run_id = fields.Many2one("netvisor.run", string="Last Run Details", readonly=True, ondelete="set null")
     last_run_date = fields.Datetime(related="last_run_id.date_start", string="Last Run")
     last_run_state = fields.Selection(related="last_run_id.state", string="Last Run Status")
     last_run_done = fields.Integer(related="last_run_id.count_done")

@@ -3,14 +3,20 @@ from . import test_connection
 from . import test_overview
 
 # --- purchase invoices (issue 3)
+from . import test_purchase_import
 
 # --- sales invoices (issue 4)
+from . import test_sales_send
 
 # --- payment status (issue 5)
 from . import test_payment_sync
 
 # --- customers and products (issue 6)
+from . import test_sync_customers
+from . import test_sync_products
 
 # --- payroll and expenses (issue 7)
+from . import test_payroll
+from . import test_expenses
 
 # --- overview, faults, security (issue 8)

@@ -11,6 +11,7 @@ downloaded or built by this script: install Odoo 18 yourself (see README.md).
 
 import argparse
 import glob
+import socket
 import os
 import re
 import shutil
@@ -147,6 +148,12 @@ def count_odoo_tests():
     return total
 
 
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def psql_exists():
     return shutil.which("psql") is not None
 
@@ -161,7 +168,9 @@ def run_odoo_tests(python, keep_db=False, tags=None):
         subprocess.run(["createdb", "-T", template, db], check=True)
     tags = tags or f"/{MODULE}"
     cmd = odoo_command(python, paths, "-d", db, "-i", MODULE, "--test-enable", f"--test-tags={tags}",
-                       "--stop-after-init", "--no-http", "--without-demo=all", "--log-level=test",
+                       "--stop-after-init", "--without-demo=all", "--log-level=test",
+                       # test mode opens the HTTP server anyway: a free port lets runs go in parallel
+                       "--http-interface=127.0.0.1", f"--http-port={free_port()}",
                        "--max-cron-threads=0")
     started = time.time()
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

@@ -31,5 +31,9 @@ from . import sales_invoices  # noqa: E402,F401
 from . import payments  # noqa: E402,F401
 
 # --- customers and products (issue 6)
+from . import customers  # noqa: E402,F401
+from . import products  # noqa: E402,F401
 
 # --- accounting vouchers and purchase invoice import (issue 7)
+from . import accounting  # noqa: E402,F401
+from . import purchase_invoice_import  # noqa: E402,F401

@@ -15,7 +15,7 @@ State record (collection ``sales_invoices``)::
      "invoice_type": "invoice",          # "invoice" | "order"
      "payment_term_days": None, "our_reference": "", "your_reference": "", "private_comment": "",
      "free_text_before": "", "free_text_after": "",
-     "modified": "2026-05-23T10:00:00",  # last add / edit / match (sandbox host's local time)
+     "modified": "2026-05-23T10:00:00",  # last add / edit / match, UTC (as customers and products)
      "credited_invoice_key": None,       # set by matchcreditnote.nv on the credit note
      "voucher_key": 2001,                # the invoice voucher (not for "unsent")
      "lines": [{"type": "product", "netvisor_key": 11, "product_identifier": "P1",
@@ -143,9 +143,10 @@ STATUS_TEXT = {
 
 
 def _now(request=None):
+    """The sandbox's clock in UTC, naive (``modified`` values and the list filters)."""
     offset = request.server.clock_offset if request is not None else 0
-    moment = datetime.datetime.now() + datetime.timedelta(seconds=offset)
-    return moment.replace(microsecond=0)
+    moment = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=offset)
+    return moment.replace(microsecond=0, tzinfo=None)
 
 
 @normalizer(COLLECTION)
@@ -252,9 +253,10 @@ def _check_children(node, order, required, where):
 def _find(org, collection, id_type, value, code_fields):
     records = org.collections.get(collection) or {}
     if id_type == "netvisor":
-        return records.get(_key(value, f"{collection} key"))
+        record = records.get(_key(value, f"{collection} key"))
+        return None if record is None or record.get("deleted") else record
     for record in records.values():
-        if any(str(record.get(name) or "") == value for name in code_fields):
+        if not record.get("deleted") and any(str(record.get(name) or "") == value for name in code_fields):
             return record
     return None
 
@@ -317,8 +319,8 @@ def _parse_product_line(org, node, where):
     if price_type not in ("net", "gross", "netvisor"):
         raise invalid(f"{where}/productunitprice: type must be net, gross or netvisor, not {price_type!r}")
     if price_type == "netvisor":
-        unit_price = dec(product.get("unit_price", product.get("price", "0")))
-        price_type = "net"
+        unit_price = dec(str(product.get("unit_price", "0")))
+        price_type = product.get("price_type") or "net"
     else:
         unit_price = dec(_text(node, "productunitprice", where, required=True))
     vat_node = node.find("productvatpercentage")

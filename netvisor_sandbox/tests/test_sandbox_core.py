@@ -235,6 +235,9 @@ def test_drop_after_process(sandbox):
     sandbox.faults.configure(queue=[("drop_after_process", "purchaseinvoicelist.nv")])
     with pytest.raises(requests.exceptions.ConnectionError):
         get(sandbox)
+    deadline = time.time() + 5  # the server thread records the outcome after dropping
+    while not sandbox.state.stats["outcome:fault:drop_after_process"] and time.time() < deadline:
+        time.sleep(0.01)
     assert sandbox.state.stats["outcome:fault:drop_after_process"] == 1
 
 
