@@ -240,6 +240,30 @@ class TestNetvisorPaymentSync(NetvisorTestCommon):
         self.assertEqual(bad.payment_state, "paid")
         self.assertEqual(len(bad.matched_payment_ids), 2)
 
+    def test_invoice_sent_by_the_sales_flow(self):
+        """End to end: the sales flow sends the invoice, Netvisor gets paid, the sync pays it in Odoo."""
+        tax = self.env["account.tax"].create({"name": "ALV 25,5 %", "amount": 25.5, "type_tax_use": "sale",
+                                              "company_id": self.company.id})
+        product = self.env["product.product"].create({"name": "Palvelu", "default_code": "PALVELU-PAY",
+                                                      "type": "service", "taxes_id": [Command.set(tax.ids)]})
+        customer = self.env["res.partner"].create({"name": "Maija Maksaja", "street": "Tie 1", "zip": "00100",
+                                                   "city": "Helsinki", "country_id": self.env.ref("base.fi").id})
+        invoice = self.env["account.move"].create({
+            "move_type": "out_invoice", "partner_id": customer.id, "invoice_date": self.days_ago(6),
+            "invoice_line_ids": [Command.create({"product_id": product.id, "quantity": 2, "price_unit": 40.0})],
+        })
+        invoice.action_post()
+        invoice.action_send_to_netvisor()
+        self.assertEqual(invoice.netvisor_state, "sent", invoice.netvisor_error)
+        key = int(invoice.netvisor_invoice_id)
+        add_sales_payment(self.org, key, "50.00", self.days_ago(2))
+        add_sales_payment(self.org, key, f"{invoice.amount_total - 50:.2f}", self.days_ago(1))
+        run = self.sync()
+        self.assertEqual(run.count_done, 1)
+        self.assertEqual(invoice.payment_state, "paid")
+        self.assertTrue(invoice.netvisor_payment_synced)
+        self.assertEqual(len(invoice.matched_payment_ids), 2)
+
     def test_overlapping_runs_never_pay_twice(self):
         """A run that does not yet see the payments of another run (not committed when it
         started) is stopped by the unique payment key, and its invoice is left untouched."""
