@@ -110,6 +110,22 @@ class TestNetvisorPaymentSync(NetvisorTestCommon):
         self.assertEqual(payments.mapped("date"), [self.days_ago(10), self.days_ago(2)])
         self.assertEqual(payments.mapped("amount"), [40.0, 60.0])
 
+    def test_invoice_with_installments(self):
+        invoice, key = self.make_invoice(200.0)
+        invoice.button_draft()
+        invoice.invoice_payment_term_id = self.pay_terms_b  # two installments: two receivable lines
+        invoice.action_post()
+        self.assertEqual(len(invoice.line_ids.filtered(lambda line: line.account_type == "asset_receivable")), 2)
+        add_sales_payment(self.org, key, "150.00", self.days_ago(2))
+        self.sync()
+        self.assertEqual(invoice.payment_state, "partial")
+        self.assertEqual(invoice.matched_payment_ids.mapped("amount"), [150.0])
+        self.assertAlmostEqual(invoice.amount_residual, 50.0)
+        add_sales_payment(self.org, key, "50.00", self.days_ago(1))
+        self.sync()
+        self.assertEqual(invoice.payment_state, "paid")
+        self.assertEqual(len(invoice.matched_payment_ids), 2)
+
     def test_window_edge(self):
         inside, inside_key = self.make_invoice(80.0, days=89)
         outside, outside_key = self.make_invoice(90.0, days=91)
