@@ -18,6 +18,7 @@ from ..models.account_move_sales import AccountMove as SalesMove
 from ..models.hr_expense_sheet import HrExpenseSheet as ExpenseSheetModel
 from ..models.hr_payslip import HrPayslip as PayslipModel
 from . import test_expenses as expense_tests
+from . import test_payment_sync as payment_tests
 from . import test_payroll as payroll_tests
 from . import test_purchase_import as purchase_tests
 from . import test_sync_customers as sync_tests
@@ -579,3 +580,54 @@ class TestFaultsProductSync(FaultSuiteMixin, sync_tests.NetvisorSyncWizardCase):
             if not record or record.get("code") != product.default_code:
                 lost += 1
         self.report("product_sync", len(codes), injected, runs, after_first, logged, duplicates, lost)
+
+
+@tagged("post_install", "-at_install")
+class TestFaultsPaymentSync(FaultSuiteMixin, NetvisorTestCommon):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.today = fields.Date.context_today(cls.env["account.move"])
+        cls.netvisor_journal = cls.env["account.journal"].create({
+            "name": "Netvisor Bank", "code": "NVBK", "type": "bank", "company_id": cls.company.id})
+        cls.company.netvisor_payment_journal_id = cls.netvisor_journal
+
+    def days_ago(self, days):
+        return self.today - datetime.timedelta(days=days)
+
+    def test_sync_under_faults(self):
+        """Payments arrive in Netvisor in four waves, each followed by a sync, all under faults."""
+        make_invoice = payment_tests.TestNetvisorPaymentSync.make_invoice
+        invoices = [make_invoice(self, 100.0 + n, days=20) for n in range(40)]
+        moves = self.env["account.move"].union(*(move for move, _key in invoices))
+        expected = {}
+
+        def pending():
+            moves.invalidate_recordset()
+            return moves.filtered(lambda m: m.payment_state not in ("paid", "in_payment"))
+
+        def sync():
+            self.env["account.move"]._netvisor_sync_payments(self.company)
+
+        self.inject_faults(seed=57)
+        for wave in range(4):
+            for n, (move, key) in enumerate(invoices[wave * 10:(wave + 1) * 10], start=wave * 10):
+                if n % 4:
+                    paid = [payment_tests.add_sales_payment(self.org, key, f"{100.0 + n:.2f}", self.days_ago(3))]
+                else:  # two installments
+                    paid = [payment_tests.add_sales_payment(self.org, key, "40.00", self.days_ago(5)),
+                            payment_tests.add_sales_payment(self.org, key, f"{60.0 + n:.2f}", self.days_ago(2))]
+                expected[move] = {str(p["netvisor_key"]) for p in paid}
+            with mute_logger(*QUIET):
+                sync()
+        injected, runs, after_first = self.settle(sync, pending)
+        logged = self.assert_failures_logged("payment_sync", injected)
+        duplicates = lost = 0
+        for move, keys in expected.items():
+            got = collections.Counter(move.matched_payment_ids.filtered("netvisor_payment_key").mapped(
+                "netvisor_payment_key"))
+            duplicates += sum(c - 1 for c in got.values() if c > 1)
+            lost += len(keys - set(got))
+        lost += len(pending())
+        self.report("payment_sync", len(moves), injected, runs + 4, after_first, logged, duplicates, lost)
