@@ -13,6 +13,7 @@ from odoo import Command, fields
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
+from ..models.account_move_payment import AccountMove as PaymentMove
 from ..models.account_move_purchase import AccountMove as PurchaseMove
 from ..models.account_move_sales import AccountMove as SalesMove
 from ..models.hr_expense_sheet import HrExpenseSheet as ExpenseSheetModel
@@ -631,3 +632,25 @@ class TestFaultsPaymentSync(FaultSuiteMixin, NetvisorTestCommon):
             lost += len(keys - set(got))
         lost += len(pending())
         self.report("payment_sync", len(moves), injected, runs + 4, after_first, logged, duplicates, lost)
+
+    def test_cron_killed_mid_way(self):
+        make_invoice = payment_tests.TestNetvisorPaymentSync.make_invoice
+        invoices = [make_invoice(self, 100.0 + n, days=20) for n in range(40)]
+        keys = {}
+        for n, (move, key) in enumerate(invoices):
+            keys[move] = str(payment_tests.add_sales_payment(self.org, key, f"{100.0 + n:.2f}",
+                                                             self.days_ago(3))["netvisor_key"])
+        with simulated_commits(self.env) as crash:
+            killer = killed_after(32, PaymentMove._netvisor_apply_payments)  # commits every 25
+            with patch.object(PaymentMove, "_netvisor_apply_payments", killer), mute_logger(*QUIET):
+                self.run_killed(lambda: self.env["account.move"]._netvisor_sync_payments(self.company))
+            crash()
+        moves = self.env["account.move"].union(*keys)
+        kept = len(moves.filtered("matched_payment_ids"))
+        self.assertEqual(kept, 25, "the killed run kept what it committed, lost what came after")
+        self.env["account.move"]._netvisor_sync_payments(self.company)
+        moves.invalidate_recordset()
+        for move, key in keys.items():
+            self.assertEqual(move.matched_payment_ids.mapped("netvisor_payment_key"), [key], move.name)
+            self.assertEqual(move.payment_state in ("paid", "in_payment"), True, move.name)
+        _logger.info("killed cron payment_sync: records=40 kept by the killed run=%s duplicates=0 lost=0", kept)
