@@ -10,6 +10,7 @@ from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
+from . import test_payment_sync as payment_tests
 from . import test_payroll as payroll_tests
 from . import test_purchase_import as purchase_tests
 from . import test_sync_customers as sync_tests
@@ -335,3 +336,38 @@ class TestBadInputCustomerSync(sync_tests.NetvisorSyncWizardCase):
         self.assertEqual(self.env["res.partner"].search_count([]), partners_before)
         logs = self.netvisor_logs(flow="customer_sync", state="error")
         self.assertIn("XML_SECURITY", logs.mapped("error_category"))
+
+
+@tagged("post_install", "-at_install")
+class TestBadInputPaymentSync(NetvisorTestCommon):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.today = fields.Date.context_today(cls.env["account.move"])
+        cls.company.netvisor_payment_journal_id = cls.env["account.journal"].create({
+            "name": "Netvisor Bank", "code": "NVBK", "type": "bank", "company_id": cls.company.id})
+
+    def days_ago(self, days):
+        return self.today - datetime.timedelta(days=days)
+
+    def test_corpus(self):
+        make_invoice = payment_tests.TestNetvisorPaymentSync.make_invoice
+        good, good_key = make_invoice(self, 100.0, days=10)
+        overpaid, key_2 = make_invoice(self, 50.0, days=10)
+        payment_tests.add_sales_payment(self.org, good_key, "100.00", self.days_ago(2))
+        for resource in ("salesinvoicelist.nv", "salespaymentlist.nv"):
+            self.sandbox.faults.configure(queue=[("hostile", resource)])
+            with mute_logger(*QUIET):
+                run = self.env["account.move"]._netvisor_sync_payments(self.company)
+            self.assertEqual(run.state, "failed", resource)
+            self.assertIn("XML", run.message)
+            self.assertFalse(good.matched_payment_ids, f"{resource}: nothing registered from a hostile answer")
+            logs = self.netvisor_logs(flow="payment_sync", state="error", resource=resource)
+            self.assertEqual(set(logs.mapped("error_category")), {"XML_SECURITY"}, resource)
+        # a payment larger than the invoice is capped, never over-registered
+        payment_tests.add_sales_payment(self.org, key_2, "5000.00", self.days_ago(1))
+        with mute_logger(*QUIET):
+            self.env["account.move"]._netvisor_sync_payments(self.company)
+        self.assertEqual(good.matched_payment_ids.mapped("amount"), [100.0])
+        self.assertLessEqual(sum(overpaid.matched_payment_ids.mapped("amount")), 50.0)
