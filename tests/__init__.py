@@ -19,3 +19,4 @@ from . import test_payroll
 from . import test_expenses
 
 # --- overview, faults, security (issue 8)
+from . import test_security
