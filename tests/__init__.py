@@ -20,3 +20,4 @@ from . import test_expenses
 
 # --- overview, faults, security (issue 8)
 from . import test_security
+from . import test_secrets_audit
