@@ -182,6 +182,27 @@ class TestNetvisorSecurity(NetvisorTestCommon):
             self.assertEqual(self.env["res.config.settings"]._fields[name].groups, "base.group_system")
             self.assertEqual(self.env["res.company"]._fields[name].groups, "base.group_system")
             self.assertFalse(getattr(self.env["res.company"]._fields[name], "tracking", False))
+        # every Netvisor button of the settings, called on an admin's settings record
+        settings = self.env["res.config.settings"].create({})
+        buttons = [name for name in dir(type(settings)) if name.startswith("action_netvisor")]
+        self.assertIn("action_netvisor_test_connection", buttons)
+        for name in buttons:
+            self.env.invalidate_all()  # as in an RPC call: nothing read by the admin in the cache
+            if "_open_" in name:  # only opens a list: the target model's access rights apply there
+                try:
+                    with mute_logger("odoo.models"):
+                        action = getattr(settings.with_user(self.user_a), name)()
+                except AccessError:
+                    continue
+                self.assertEqual(action["type"], "ir.actions.act_window")
+                if not self.env[action["res_model"]].with_user(self.user_a).has_access("read"):
+                    continue
+                self.assertEqual(self.env[action["res_model"]].with_user(self.user_a).search(
+                    action.get("domain") or []).company_id, self.company)
+                continue
+            with self.subTest(button=name), self.assertRaises(AccessError), mute_logger("odoo.models"):
+                getattr(settings.with_user(self.user_a), name)()
+        self.assertFalse(self.sandbox.state.requests)
         view = self.env.ref("netvisor_integration.res_config_settings_view_form")
         arch = etree.fromstring(view.arch_db)
         app = arch.xpath("//app[@name='netvisor_integration']")
