@@ -17,6 +17,7 @@ import dev  # noqa: E402
 PARTNER_ID, PARTNER_KEY = "BENCHPARTNER", "bench-partner-key"
 CUSTOMER_ID, CUSTOMER_KEY = "BENCHCUSTOMER", "bench-customer-key"
 ORGANISATION_ID = "1572860-0"
+_CONFIGURED = False
 
 
 def free_port():
@@ -89,7 +90,10 @@ def odoo_env(db="nv_bench"):
                            "--without-demo=all", "--log-level=warn")
     subprocess.run(cmd, check=True, cwd=ROOT)
     addons = ",".join(paths + [dev.module_link_dir()])
-    odoo.tools.config.parse_config([f"--addons-path={addons}", "-d", db, "--log-level=warn"])
+    global _CONFIGURED
+    if not _CONFIGURED:  # Odoo's configuration can be parsed once per process
+        odoo.tools.config.parse_config([f"--addons-path={addons}", "--log-level=warn"])
+        _CONFIGURED = True
     registry = odoo.modules.registry.Registry(db)
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})

@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import _, api, fields, models
 
 CONFLICT_POLICIES = [
     ("odoo", "Odoo wins"),
@@ -53,3 +53,23 @@ class ResConfigSettings(models.TransientModel):
 
     def action_netvisor_sync_products(self):
         return self.env["netvisor.sync.wizard"]._netvisor_open("product")
+
+
+class NetvisorFlow(models.Model):
+    _inherit = "netvisor.flow"
+
+    @api.model
+    def _netvisor_flow_specs(self):
+        specs = super()._netvisor_flow_specs()
+        specs["customer_sync"] = {
+            "sequence": 40,
+            "description": _("Customers both ways: companies by business ID, private customers by name and "
+                             "address; preview before anything is written."),
+            "run_method": ("netvisor.sync.wizard", "action_netvisor_open_customer_sync"),
+        }
+        specs["product_sync"] = {
+            "sequence": 45,
+            "description": _("Products both ways by product code: name, price, unit, VAT, EAN, active."),
+            "run_method": ("netvisor.sync.wizard", "action_netvisor_open_product_sync"),
+        }
+        return specs

@@ -153,18 +153,22 @@ class ProductProduct(models.Model):
         if key:
             return "customer", code
         data = self._netvisor_product_data(company)
+        previous_context = client.context
         client.context = {"res_model": "product.product", "res_id": self.id}
-        existing = nv_products.get_product(client, code=code) if code else None
-        if existing:
-            key = existing.netvisor_key
-        else:
-            try:
-                key = nv_products.add_product(client, data)
-            except (nv_errors.NetvisorDuplicateDataError, nv_errors.NetvisorOutcomeUnknownError):
-                existing = nv_products.get_product(client, code=code) if code else None
-                if not existing:
-                    raise
+        try:
+            existing = nv_products.get_product(client, code=code) if code else None
+            if existing:
                 key = existing.netvisor_key
+            else:
+                try:
+                    key = nv_products.add_product(client, data)
+                except (nv_errors.NetvisorDuplicateDataError, nv_errors.NetvisorOutcomeUnknownError):
+                    existing = nv_products.get_product(client, code=code) if code else None
+                    if not existing:
+                        raise
+                    key = existing.netvisor_key
+        finally:
+            client.context = previous_context
         self.env["netvisor.link"]._netvisor_set_link(
             company, self, key, code=code or None, sync_date=fields.Datetime.now())
         return ("customer", code) if code else ("netvisor", key)

@@ -221,7 +221,21 @@ class ResPartner(models.Model):
         if key:
             return key
         data = partner._netvisor_customer_data(company)
+        previous_context = client.context
         client.context = {"res_model": "res.partner", "res_id": partner.id}
+        try:
+            key = partner._netvisor_create_customer(client, data)
+        finally:
+            client.context = previous_context
+        self.env["netvisor.link"]._netvisor_set_link(
+            company, partner, key, code=data["code"] or None, sync_date=fields.Datetime.now())
+        return key
+
+    def _netvisor_create_customer(self, client, data):
+        """Key of the Netvisor customer for ``data``: an existing one with the same business ID,
+        else a new one (customer.nv add)."""
+        self.ensure_one()
+        partner = self
         key = partner._netvisor_find_customer(client, data)
         if not key:
             try:
@@ -239,8 +253,6 @@ class ResPartner(models.Model):
                 key = partner._netvisor_find_customer(client, data, by_code=True, by_name=True)
                 if not key:
                     raise
-        self.env["netvisor.link"]._netvisor_set_link(
-            company, partner, key, code=data["code"] or None, sync_date=fields.Datetime.now())
         return key
 
     def _netvisor_find_customer(self, client, data, by_code=False, by_name=False):

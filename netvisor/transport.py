@@ -246,7 +246,7 @@ class Client:
         kwargs = dict(resource=resource, transaction_id=transaction_id)
         if isinstance(exc, requests.exceptions.ConnectTimeout) or (
                 isinstance(exc, requests.exceptions.ConnectionError) and _connection_not_made(exc)):
-            return NetvisorConnectionError(f"Netvisor could not be reached ({type(exc).__name__})", **kwargs)
+            return NetvisorConnectionError(f"no connection ({type(exc).__name__})", **kwargs)
         if method == "POST" and sent:
             return NetvisorOutcomeUnknownError(
                 f"the POST was sent but no answer came back ({type(exc).__name__})", **kwargs)

@@ -98,9 +98,26 @@ class SandboxState:
                         name=org_seed.get("name", ""), disabled_resources=org_seed.get("disabled_resources", ()))
                 if org is None:
                     raise ValueError(f"organisation {org_seed['organisation_id']} has no customers (API users)")
+                if org_seed.get("next_key"):
+                    org.bump_keys(int(org_seed["next_key"]) - 1)
                 for collection, items in (org_seed.get("data") or {}).items():
                     for item in items:
                         org.add(collection, copy.deepcopy(item))
+
+    def snapshot(self):
+        """The whole state in seed format (``load_seed`` reads it back), for ``--state-file``."""
+        with self.lock:
+            return {
+                "partners": [{"partner_id": k, "partner_key": v} for k, v in self.partners.items()],
+                "organisations": [{
+                    "organisation_id": org.organisation_id,
+                    "name": org.name,
+                    "customers": [{"customer_id": k, "customer_key": v} for k, v in org.customers.items()],
+                    "disabled_resources": sorted(org.disabled_resources),
+                    "next_key": org.next_key(),
+                    "data": {name: list(items.values()) for name, items in org.collections.items()},
+                } for org in self.organisations.values()],
+            }
 
     def reset(self):
         with self.lock:

@@ -5,7 +5,7 @@ from psycopg2 import IntegrityError
 
 from odoo import fields
 from odoo.exceptions import UserError
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 from odoo.tools import mute_logger
 
 from .common import NetvisorTestCommon
@@ -125,6 +125,26 @@ class TestNetvisorEnsureCustomer(NetvisorSyncTestCommon):
             "name": "Olemassa Oy", "is_company": True, "company_registry": "0737546-2"})
         with self.assertRaisesRegex(UserError, "matches 2 customers"):
             partner._netvisor_ensure_customer(self.client, self.company)
+
+    def test_unknown_outcome_is_looked_up_not_resent(self):
+        self.sandbox.faults.configure(queue=[("drop_after_process", "customer.nv")])
+        partner = self.env["res.partner"].create({"name": "Katkos Oy", "is_company": True,
+                                                  "company_registry": "1572860-0"})
+        key = partner._netvisor_ensure_customer(self.client, self.company)
+        self.assertEqual(len(self.org.collections["customers"]), 2, "stored once")
+        self.assertEqual(self.org.collections["customers"][int(key)]["name"], "Katkos Oy")
+        self.assertEqual(len(self.posts("customer.nv")), 1)
+
+    def test_client_context_is_kept(self):
+        self.client.context = {"res_model": "account.move", "res_id": 7}
+        partner = self.env["res.partner"].create({"name": "Konteksti"})
+        partner._netvisor_ensure_customer(self.client, self.company)
+        self.assertEqual(self.client.context, {"res_model": "account.move", "res_id": 7})
+        log = self.netvisor_logs(resource="customer.nv")
+        self.assertEqual((log.res_model, log.res_id), ("res.partner", partner.id))
+
+    def posts(self, resource):
+        return [r for r in self.sandbox.state.requests if r[0] == resource and r[1] == "POST"]
 
     def test_deleting_partner_deletes_its_link(self):
         partner = self.env["res.partner"].create({"name": "Poistettava"})
@@ -462,6 +482,39 @@ class TestNetvisorCustomerSync(NetvisorSyncWizardCase):
         self.assertTrue(self.gamma._netvisor_get_customer_key(self.company))
         self.assertTrue(self.company.netvisor_customer_import_date)
         self.assertTrue(self.company.netvisor_product_import_date)
+        run = self.env["netvisor.run"].search([("company_id", "=", self.company.id), ("flow", "=", "customer_sync")])
+        self.assertEqual((len(run), run.trigger, run.state), (1, "cron", "done"))
+        self.assertEqual(run.count_done, 4, "Alfa and Matti updated, Beeta and Gamma created")
+
+    def test_overview_card(self):
+        self.run_sync()
+        card = self.env["netvisor.flow"].search([("company_id", "=", self.company.id), ("flow", "=", "customer_sync")])
+        self.assertEqual(card.last_run_state, "done")
+        action = card.action_run_now()
+        self.assertEqual(self.env[action["res_model"]].browse(action["res_id"]).sync_type, "customer")
+        self.assertFalse(self.env[action["res_model"]].browse(action["res_id"]).full_sync, "incremental next time")
+
+    def test_link_of_a_record_deleted_outside_the_orm(self):
+        ghost = self.env["res.partner"].create({"name": "Haamu"})
+        self.env["netvisor.link"]._netvisor_set_link(self.company, ghost, "601")
+        self.env.cr.execute("DELETE FROM res_partner WHERE id = %s", (ghost.id,))
+        self.env.invalidate_all()
+        wizard = self.run_sync()
+        self.assertEqual(self.line_for(wizard, self.alfa).result, "done")
+        self.assertEqual(self.alfa._netvisor_get_customer_key(self.company), "601")
+
+    def test_wizard_form(self):
+        with Form(self.env["netvisor.sync.wizard"].with_context(default_sync_type="customer")) as form:
+            self.assertEqual(form.direction, "both")
+            self.assertTrue(form.full_sync, "the first sync is a full one")
+            form.direction = "import"
+        wizard = form.save()
+        wizard.action_preview()
+        self.assertEqual(wizard.state, "preview")
+        wizard.action_back()
+        self.assertEqual((wizard.state, len(wizard.line_ids)), ("draft", 0))
+        with self.assertRaises(UserError):
+            wizard.action_apply()
 
     def test_entry_points(self):
         settings = self.env["res.config.settings"].create({})

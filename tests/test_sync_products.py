@@ -56,6 +56,14 @@ class TestNetvisorEnsureProduct(NetvisorSyncTestCommon):
         self.assertEqual(self.org.collections["products"][int(value)]["code"], "")
         self.assertEqual(product._netvisor_ensure_product(self.client, self.company), ("netvisor", value))
 
+    def test_unknown_outcome_is_looked_up_not_resent(self):
+        self.sandbox.faults.configure(queue=[("drop_after_process", "product.nv")])
+        product = self._product(default_code="KATKOS")
+        self.assertEqual(product._netvisor_ensure_product(self.client, self.company), ("customer", "KATKOS"))
+        self.assertEqual(len(self.org.collections["products"]), 2, "stored once")
+        self.assertEqual(self.org.collections["products"][int(product._netvisor_get_product_key(self.company))][
+            "code"], "KATKOS")
+
     def test_name_too_long(self):
         product = self._product(name="P" * 201, default_code="LONG")
         with self.assertRaises(UserError) as caught:

@@ -11,11 +11,11 @@ downloaded or built by this script: install Odoo 18 yourself (see README.md).
 
 import argparse
 import glob
-import socket
 import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -233,30 +233,51 @@ def cmd_test(args):
 # ---------------------------------------------------------------- run
 
 
+def run_shell_script(python, paths, db, script, env=None):
+    with open(os.path.join(ROOT, "tools", script), encoding="utf-8") as handle:
+        subprocess.run(odoo_command(python, paths, "shell", "-d", db, "--no-http", "--log-level=warn"),
+                       stdin=handle, check=True, cwd=ROOT, env=dict(os.environ, **(env or {})))
+
+
 def cmd_run(args):
     python, reason = find_odoo_python()
     if not python:
         say(f"Cannot start Odoo: {reason}.\nInstall Odoo 18 (README.md, 'Odoo 18 for development'). "
-            f"The sandbox alone starts with: python3 -m netvisor_sandbox --seed tools/demo_seed.json")
+            f"The sandbox alone starts with:\n  python3 tools/demo_seed.py > /tmp/seed.json && "
+            f"python3 -m netvisor_sandbox --seed /tmp/seed.json")
         return 2
     paths = ensure_payroll(python, odoo_addons_paths(python))
-    seed = os.path.join(ROOT, "tools", "demo_seed.json")
+    seed = os.path.join(tempfile.gettempdir(), "netvisor_demo_seed.json")
+    with open(seed, "w", encoding="utf-8") as handle:
+        subprocess.run([python, os.path.join(ROOT, "tools", "demo_seed.py")], stdout=handle, check=True)
+    sandbox_url = f"http://127.0.0.1:{args.sandbox_port}/"
+    # the sandbox keeps its state next to the database's, so Odoo and "Netvisor" stay consistent
+    state_file = os.path.join(tempfile.gettempdir(), f"netvisor_sandbox_{args.db}.json")
+    listing = subprocess.run(["psql", "-lqt"], capture_output=True, text=True).stdout
+    db_exists = any(line.split("|")[0].strip() == args.db for line in listing.splitlines())
+    if not db_exists and os.path.exists(state_file):
+        os.unlink(state_file)
     sandbox = subprocess.Popen([python, "-m", "netvisor_sandbox", "--host", "127.0.0.1",
-                                "--port", str(args.sandbox_port), "--seed", seed], cwd=ROOT)
+                                "--port", str(args.sandbox_port), "--seed", seed, "--state-file", state_file],
+                               cwd=ROOT)
     try:
         db = args.db
-        exists = subprocess.run(["psql", "-lqt"], capture_output=True, text=True).stdout
-        if not any(line.split("|")[0].strip() == db for line in exists.splitlines()):
-            say(f"creating database {db} with {MODULE} (takes a few minutes the first time)")
-            subprocess.run(odoo_command(python, paths, "-d", db, "-i", MODULE, "--stop-after-init",
-                                        "--no-http", "--without-demo=all"), check=True, cwd=ROOT)
-        setup = os.path.join(ROOT, "tools", "demo_setup.py")
-        with open(setup, encoding="utf-8") as handle:
-            subprocess.run(odoo_command(python, paths, "shell", "-d", db, "--no-http"),
-                           stdin=handle, check=True, cwd=ROOT,
-                           env=dict(os.environ, NETVISOR_SANDBOX_URL=f"http://127.0.0.1:{args.sandbox_port}/"))
-        say(f"Odoo on http://127.0.0.1:{args.port} (database {db}, login admin / admin); "
-            f"Netvisor sandbox on http://127.0.0.1:{args.sandbox_port}/")
+        if not db_exists:
+            say(f"creating database {db}: a Finnish company (l10n_fi) with {MODULE} and demo records "
+                f"(a few minutes the first time)")
+            subprocess.run(odoo_command(python, paths, "-d", db, "-i", "base", "--stop-after-init", "--no-http",
+                                        "--without-demo=all", "--log-level=warn"), check=True, cwd=ROOT)
+            run_shell_script(python, paths, db, "demo_company.py")
+            subprocess.run(odoo_command(python, paths, "-d", db, "-i", f"{MODULE},l10n_fi", "--stop-after-init",
+                                        "--no-http", "--without-demo=all", "--load-language=fi_FI",
+                                        "--log-level=warn"), check=True, cwd=ROOT)
+        run_shell_script(python, paths, db, "demo_setup.py", env={"NETVISOR_SANDBOX_URL": sandbox_url})
+        say(f"\nOdoo: http://127.0.0.1:{args.port}  (database {db}, login admin / admin)\n"
+            f"Netvisor sandbox: {sandbox_url}  (state: {sandbox_url}_sandbox/state)\n"
+            f"Try: Accounting > Netvisor > Overview; Settings > Netvisor Integration > Test Connection / "
+            f"Run import now; send the posted customer invoices, the payslips and the expense report.\n")
+        if args.setup_only:
+            return 0
         odoo = subprocess.Popen(odoo_command(python, paths, "-d", db, "--http-port", str(args.port),
                                              "--http-interface", "127.0.0.1"), cwd=ROOT)
         try:
@@ -281,6 +302,7 @@ def main():
     run.add_argument("--db", default="netvisor_demo")
     run.add_argument("--port", type=int, default=8069)
     run.add_argument("--sandbox-port", type=int, default=8765)
+    run.add_argument("--setup-only", action="store_true", help="prepare the database and stop")
     args = parser.parse_args()
     return cmd_test(args) if args.command == "test" else cmd_run(args)
 

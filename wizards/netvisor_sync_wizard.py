@@ -136,6 +136,14 @@ class NetvisorSyncWizard(models.TransientModel):
             action["domain"] += [("action", "=", self.env.context["netvisor_action"])]
         return action
 
+    @api.model
+    def action_netvisor_open_customer_sync(self):
+        return self._netvisor_open("customer")
+
+    @api.model
+    def action_netvisor_open_product_sync(self):
+        return self._netvisor_open("product")
+
     # ------------------------------------------------------------------ business: entry points
 
     @api.model
@@ -167,6 +175,7 @@ class NetvisorSyncWizard(models.TransientModel):
             for sync_type in ("customer", "product"):
                 wizard = self.sudo().with_company(company).create({
                     "sync_type": sync_type, "company_id": company.id, "direction": "both"})
+                wizard = wizard.with_context(netvisor_trigger="cron")
                 try:
                     wizard._netvisor_preview()
                     company._netvisor_commit()
@@ -175,6 +184,8 @@ class NetvisorSyncWizard(models.TransientModel):
                     message = error.args[0] if isinstance(error, UserError) else company._netvisor_error_message(error)
                     self.env["netvisor.log"]._log_record_error(
                         company, wizard._netvisor_flow(), None, message, category="SYNC", direction="in")
+                    self.env["netvisor.run"]._netvisor_start(company, wizard._netvisor_flow(), trigger="cron")\
+                        ._netvisor_finish(error=message)
                     _logger.warning("Netvisor %s sync of company %s failed: %s", sync_type, company.id, message)
                 company._netvisor_commit()
 
@@ -223,6 +234,12 @@ class NetvisorSyncWizard(models.TransientModel):
         self.env["netvisor.sync.wizard.line"].create([dict(vals, wizard_id=self.id) for vals in lines])
         self.write({"state": "preview", "started_at": started, "summary": False})
 
+    def _netvisor_live_links(self, model):
+        """{res_id: link} of this company, without links whose Odoo record is gone."""
+        links = self.env["netvisor.link"]._netvisor_links(self.company_id, model)
+        alive = set(self.env[model].with_context(active_test=False).browse(list(links)).exists().ids)
+        return {res_id: link for res_id, link in links.items() if res_id in alive}
+
     # ------------------------------------------------------------------ customers: plan
 
     @api.model
@@ -237,7 +254,7 @@ class NetvisorSyncWizard(models.TransientModel):
         company = self.company_id
         Partner = self.env["res.partner"]
         import_date, export_date = self._netvisor_dates()
-        links = self.env["netvisor.link"]._netvisor_links(company, "res.partner")  # res_id -> link
+        links = self._netvisor_live_links("res.partner")  # res_id -> link
         key_links = {link.netvisor_key: link for link in links.values()}
 
         # Netvisor side: what changed (everything on a full sync), plus what was left pending
@@ -411,8 +428,11 @@ class NetvisorSyncWizard(models.TransientModel):
             if not self._netvisor_imports():
                 return dict(vals, action="unchanged",
                             message=self.env._("Only in Netvisor; not imported in this direction."))
+            # created for this company only: another company's Netvisor must not receive it
+            odoo_values = dict(Partner._netvisor_new_partner_values(customer, countries=countries),
+                               company_id=company.id)
             return dict(vals, action="create", target="odoo", fields_changed=self.env._("new partner"),
-                        odoo_values=Partner._netvisor_new_partner_values(customer, countries=countries))
+                        odoo_values=odoo_values)
         data = partner._netvisor_customer_data(company, check=False)
         if not customer:
             note = self.env._("Linked Netvisor customer %(key)s no longer exists; ", key=key) if key else ""
@@ -545,15 +565,16 @@ class NetvisorSyncWizard(models.TransientModel):
     def _netvisor_product_scope(self, company, links):
         Product = self.env["product.product"].with_context(active_test=False)
         return Product.search([
-            ("sale_ok", "=", True), ("company_id", "in", [False, company.id]),
-            "|", "&", ("active", "=", True), ("product_tmpl_id.active", "=", True), ("id", "in", list(links)),
+            ("company_id", "in", [False, company.id]),
+            "|", "&", "&", ("sale_ok", "=", True), ("active", "=", True), ("product_tmpl_id.active", "=", True),
+            ("id", "in", list(links)),
         ])
 
     def _netvisor_plan_products(self, client):
         company = self.company_id
         Product = self.env["product.product"].with_context(active_test=False)
         import_date, export_date = self._netvisor_dates()
-        links = self.env["netvisor.link"]._netvisor_links(company, "product.product")
+        links = self._netvisor_live_links("product.product")
         key_links = {link.netvisor_key: link for link in links.values()}
 
         if import_date:
@@ -694,6 +715,7 @@ class NetvisorSyncWizard(models.TransientModel):
             if not nv.is_active:
                 return dict(vals, action="unchanged", message=self.env._("Inactive in Netvisor; not imported."))
             values, notes = context.new_product_values(nv)
+            values["company_id"] = company.id  # this company's product: not sent to another company's Netvisor
             return dict(vals, action="create", target="odoo", fields_changed=self.env._("new product"),
                         odoo_values=values, message=" ".join(notes) or False)
         data = product._netvisor_product_data(company, check=False, group=nv.group if nv else None,
@@ -743,126 +765,203 @@ class NetvisorSyncWizard(models.TransientModel):
     def _netvisor_apply(self):
         """Carry out the preview: Odoo creates (batched) and updates, then Netvisor creates and
         edits, one record at a time; a failure is recorded on its line and in the Netvisor log
-        and never stops the others. Records created in Odoo here are not sent back."""
+        and never stops the others. Records created in Odoo here are not sent back.
+
+        The lines are read once into plain rows: the commits between records empty the ORM
+        cache, and re-reading thousands of lines after each one would make the run quadratic."""
         self.ensure_one()
         company = self.company_id
         client = self._netvisor_client()
+        run = self.env["netvisor.run"]._netvisor_start(
+            company, self._netvisor_flow(), trigger=self.env.context.get("netvisor_trigger", "manual"))
         model = "res.partner" if self.sync_type == "customer" else "product.product"
-        lines = self.line_ids
-        now = fields.Datetime.now
-        new_links = []  # (line, record)
-        self._netvisor_apply_odoo_creates(lines.filtered(lambda ln: ln.action == "create" and ln.target == "odoo"),
-                                          model, new_links)
-        company._netvisor_commit()
-        for line in lines.filtered(lambda ln: ln.action == "update" and ln.target in ("odoo", "both")):
-            record = line._netvisor_record()
-            try:
-                with self.env.cr.savepoint():
-                    line._netvisor_write_odoo(record)
-                line.result = "done" if line.target == "odoo" else False
-            except Exception as error:  # noqa: BLE001 - any failure stays on its line
-                line._netvisor_fail(error, direction="in")
-        company._netvisor_commit()
-        for line in lines.filtered(lambda ln: ln.target in ("netvisor", "both") and ln.action in ("create", "update")
-                                   and ln.result != "failed"):
-            record = line._netvisor_record()
-            client.context = {"res_model": model, "res_id": record.id}
-            try:
-                key = line._netvisor_send(client)
-                with self.env.cr.savepoint():
-                    if line.action == "create":
-                        self.env["netvisor.link"]._netvisor_set_link(
-                            company, record, key, code=line._netvisor_code_sent() or None, sync_date=now())
-                        line.netvisor_key = key
-                line.result = "done"
-            except Exception as error:  # noqa: BLE001
-                line._netvisor_fail(error, direction="out")
-            company._netvisor_commit()
-        self._netvisor_apply_links(lines, model, new_links)
-        if self.sync_type == "customer":
-            self._netvisor_fetch_automatic_codes(client, lines)
-        self._netvisor_finish(lines)
+        record_field = "partner_id" if self.sync_type == "customer" else "product_id"
+        rows = self.line_ids.read([
+            "action", "target", "netvisor_key", "netvisor_code", "netvisor_name", "record_name", record_field,
+            "odoo_values", "netvisor_values", "link_needed", "held"], load=None)
+        for row in rows:
+            row.update(record_id=row[record_field] or False, result=False, result_message=False, changed=False)
+        Model = self.env[model].with_context(active_test=False)
 
-    def _netvisor_fetch_automatic_codes(self, client, lines):
+        self._netvisor_apply_odoo_creates(
+            [r for r in rows if r["action"] == "create" and r["target"] == "odoo"], Model)
+        company._netvisor_commit()
+        for row in rows:
+            if row["action"] != "update" or row["target"] not in ("odoo", "both"):
+                continue
+            try:
+                with self.env.cr.savepoint():
+                    self._netvisor_write_odoo(Model.browse(row["record_id"]), row["odoo_values"] or {})
+                row["result"] = "done" if row["target"] == "odoo" else False
+            except Exception as error:  # noqa: BLE001 - any failure stays on its line
+                self._netvisor_fail(row, error, model, direction="in")
+        company._netvisor_commit()
+        Link = self.env["netvisor.link"]
+        for row in rows:
+            if (row["target"] not in ("netvisor", "both") or row["action"] not in ("create", "update")
+                    or row["result"] == "failed"):
+                continue
+            client.context = {"res_model": model, "res_id": row["record_id"]}
+            try:
+                key = self._netvisor_send(client, row)
+                if row["action"] == "create":
+                    with self.env.cr.savepoint():
+                        Link._netvisor_set_link(company, Model.browse(row["record_id"]), key,
+                                                code=(row["netvisor_values"] or {}).get("code") or None,
+                                                sync_date=fields.Datetime.now())
+                    row.update(netvisor_key=key, changed=True)
+                row["result"] = "done"
+            except Exception as error:  # noqa: BLE001
+                self._netvisor_fail(row, error, model, direction="out")
+            company._netvisor_commit()
+        self._netvisor_apply_links(rows, model)
+        if self.sync_type == "customer":
+            self._netvisor_fetch_automatic_codes(client, rows)
+        self._netvisor_store_results(rows, record_field)
+        self._netvisor_finish(rows)
+        run._netvisor_finish(
+            done=len([r for r in rows if r["result"] == "done"]),
+            skipped=len([r for r in rows if r["action"] == "unchanged"]),
+            failed=len([r for r in rows if r["action"] in ("conflict", "error") or r["result"] == "failed"]),
+            message=self.summary)
+
+    def _netvisor_apply_odoo_creates(self, rows, Model):
+        for start in range(0, len(rows), CREATE_BATCH):
+            chunk = rows[start:start + CREATE_BATCH]
+            try:
+                with self.env.cr.savepoint():
+                    records = Model.create([row["odoo_values"] for row in chunk])
+                for row, record in zip(chunk, records, strict=True):
+                    row.update(record_id=record.id, result="done", changed=True)
+            except Exception:  # noqa: BLE001 - fall back to one at a time to find the culprit
+                for row in chunk:
+                    try:
+                        with self.env.cr.savepoint():
+                            record = Model.create(row["odoo_values"])
+                        row.update(record_id=record.id, result="done", changed=True)
+                    except Exception as error:  # noqa: BLE001
+                        self._netvisor_fail(row, error, Model._name, direction="in")
+            self.company_id._netvisor_commit()
+
+    @api.model
+    def _netvisor_write_odoo(self, record, values):
+        values = dict(values)
+        if record._name == "product.product" and "active" in values and record.product_variant_count == 1:
+            record.product_tmpl_id.active = values.pop("active")
+        if record._name == "product.product" and "uom_id" in values:
+            values["uom_po_id"] = values["uom_id"]
+        if values:
+            record.write(values)
+
+    def _netvisor_send(self, client, row):
+        """Create or edit the Netvisor record of a row; returns its key."""
+        values = dict(row["netvisor_values"] or {})
+        for name in DECIMAL_FIELDS:
+            if values.get(name) not in (None, ""):
+                values[name] = Decimal(str(values[name]))
+        if self.sync_type == "customer":
+            if row["action"] == "create":
+                return nv_customers.add_customer(client, values)
+            return nv_customers.edit_customer(client, row["netvisor_key"], values)
+        if row["action"] == "create":
+            return nv_products.add_product(client, values)
+        return nv_products.edit_product(client, row["netvisor_key"], values)
+
+    def _netvisor_fail(self, row, error, model, direction="out"):
+        company = self.company_id
+        if isinstance(error, nv_errors.NetvisorError):
+            message = company._netvisor_error_message(error)
+            category = error.category
+        elif isinstance(error, UserError):
+            message, category = error.args[0], "VALIDATION"
+        else:
+            message, category = str(error), "ERROR"
+        name = row["record_name"] or row["netvisor_name"] or row["netvisor_key"]
+        message = self.env._("%(record)s: %(message)s", record=name, message=message)
+        row.update(result="failed", result_message=message)
+        record = self.env[model].browse(row["record_id"]) if row["record_id"] else None
+        self.env["netvisor.log"]._log_record_error(
+            company, self._netvisor_flow(), record, message, category=category, direction=direction)
+
+    def _netvisor_fetch_automatic_codes(self, client, rows):
         """Customers created without a code got Netvisor's next free one: bring it into Odoo."""
-        created = lines.filtered(lambda ln: ln.action == "create" and ln.target == "netvisor" and ln.result == "done"
-                                 and (ln.netvisor_values or {}).get("automatic_code"))
+        created = [r for r in rows if r["action"] == "create" and r["target"] == "netvisor" and r["result"] == "done"
+                   and (r["netvisor_values"] or {}).get("automatic_code")]
         if not created:
             return
         client.context = {}
         try:
-            codes = {c.netvisor_key: c.code for c in nv_customers.get_customers(client, created.mapped("netvisor_key"))}
+            codes = {c.netvisor_key: c.code for c in nv_customers.get_customers(
+                client, [r["netvisor_key"] for r in created])}
         except nv_errors.NetvisorError:
             return  # the next sync fills them in
-        links = self.env["netvisor.link"]._netvisor_links(self.company_id, "res.partner", created.partner_id.ids)
-        for line in created:
-            code = codes.get(line.netvisor_key)
-            if code and not line.partner_id.ref:
+        partners = self.env["res.partner"].browse([r["record_id"] for r in created])
+        links = self.env["netvisor.link"]._netvisor_links(self.company_id, "res.partner", partners.ids)
+        for row in created:
+            partner = partners.browse(row["record_id"])
+            code = codes.get(row["netvisor_key"])
+            if code and not partner.ref:
                 with self.env.cr.savepoint():
-                    line.partner_id.ref = code
-                    links[line.partner_id.id].netvisor_code = code
+                    partner.ref = code
+                    links[partner.id].netvisor_code = code
 
-    def _netvisor_apply_odoo_creates(self, lines, model, new_links):
-        Model = self.env[model]
-        for start in range(0, len(lines), CREATE_BATCH):
-            chunk = lines[start:start + CREATE_BATCH]
-            try:
-                with self.env.cr.savepoint():
-                    records = Model.create([line.odoo_values for line in chunk])
-                for line, record in zip(chunk, records, strict=True):
-                    line._netvisor_set_record(record)
-                    new_links.append((line, record))
-                chunk.result = "done"
-            except Exception:  # noqa: BLE001 - fall back to one at a time to find the culprit
-                for line in chunk:
-                    try:
-                        with self.env.cr.savepoint():
-                            record = Model.create(line.odoo_values)
-                        line._netvisor_set_record(record)
-                        new_links.append((line, record))
-                        line.result = "done"
-                    except Exception as error:  # noqa: BLE001
-                        line._netvisor_fail(error, direction="in")
-            self.company_id._netvisor_commit()
-
-    def _netvisor_apply_links(self, lines, model, new_links):
+    def _netvisor_apply_links(self, rows, model):
         """Store the links of new and newly matched pairs and date the synced ones."""
         company = self.company_id
         Link = self.env["netvisor.link"].sudo()
         now = fields.Datetime.now()
-        to_create = [(line, line._netvisor_record()) for line in lines
-                     if line.link_needed and line.result != "failed" and line.action in ("update", "unchanged")]
-        to_create += new_links
+        to_create = [r for r in rows if r["result"] != "failed" and r["record_id"] and r["netvisor_key"] and (
+            r["link_needed"] and r["action"] in ("update", "unchanged")
+            or r["action"] == "create" and r["target"] == "odoo")]
+        # links left behind by records deleted outside the ORM would block their key
+        keys = [r["netvisor_key"] for r in to_create]
+        if keys:
+            stale = Link.search([("company_id", "=", company.id), ("res_model", "=", model),
+                                 ("netvisor_key", "in", keys)])
+            existing = set(self.env[model].with_context(active_test=False).browse(stale.mapped("res_id")).exists().ids)
+            stale.filtered(lambda link: link.res_id not in existing).unlink()
         # a pair is dated "synced" unless this run's direction held some of its changes back
         values = [{
-            "company_id": company.id, "res_model": model, "res_id": record.id, "netvisor_key": line.netvisor_key,
-            "netvisor_code": line.netvisor_code or False, "sync_date": False if line.held else now,
-        } for line, record in to_create]
+            "company_id": company.id, "res_model": model, "res_id": r["record_id"], "netvisor_key": r["netvisor_key"],
+            "netvisor_code": r["netvisor_code"] or False, "sync_date": False if r["held"] else now,
+        } for r in to_create]
         for start in range(0, len(values), CREATE_BATCH):
             chunk = values[start:start + CREATE_BATCH]
             try:
                 with self.env.cr.savepoint():
                     Link.create(chunk)
             except Exception:  # noqa: BLE001
-                for vals, (line, _record) in zip(chunk, to_create[start:start + CREATE_BATCH], strict=True):
+                for vals, row in zip(chunk, to_create[start:start + CREATE_BATCH], strict=True):
                     try:
                         with self.env.cr.savepoint():
                             Link.create(vals)
                     except Exception as error:  # noqa: BLE001
-                        line._netvisor_fail(error, direction="in")
-        synced = lines.filtered(lambda ln: ln.action in ("update", "unchanged") and ln.result != "failed"
-                                and ln.netvisor_key and not ln.link_needed and not ln.held)
-        record_ids = [line._netvisor_record().id for line in synced]
+                        self._netvisor_fail(row, error, model, direction="in")
+        record_ids = [r["record_id"] for r in rows if r["action"] in ("update", "unchanged") and r["result"] != "failed"
+                      and r["netvisor_key"] and r["record_id"] and not r["link_needed"] and not r["held"]]
         for start in range(0, len(record_ids), 5000):
             Link.search([("company_id", "=", company.id), ("res_model", "=", model),
                          ("res_id", "in", record_ids[start:start + 5000])]).write({"sync_date": now})
+        company._netvisor_commit()
 
-    def _netvisor_finish(self, lines):
+    def _netvisor_store_results(self, rows, record_field):
+        Line = self.env["netvisor.sync.wizard.line"]
+        done = []
+        for row in rows:
+            if row["result"] == "failed" or row["changed"]:
+                Line.browse(row["id"]).write({
+                    "result": row["result"], "result_message": row["result_message"],
+                    record_field: row["record_id"], "netvisor_key": row["netvisor_key"]})
+            elif row["result"] == "done":
+                done.append(row["id"])
+        Line.browse(done).write({"result": "done"})
+
+    def _netvisor_finish(self, rows):
         company = self.company_id
         prefix = f"netvisor_{self.sync_type}"
-        problems = lines.filtered(lambda ln: ln.action in ("conflict", "error") or ln.result == "failed")
-        values = {f"{prefix}_pending_keys": ",".join(sorted(set(problems.filtered("netvisor_key").mapped(
-            "netvisor_key")))) or False}
+        problems = {r["netvisor_key"] for r in rows
+                    if r["netvisor_key"] and (r["action"] in ("conflict", "error") or r["result"] == "failed")}
+        values = {f"{prefix}_pending_keys": ",".join(sorted(problems)) or False}
         if self._netvisor_imports():
             values[f"{prefix}_import_date"] = self.started_at
         if self._netvisor_exports():
@@ -1023,7 +1122,7 @@ class ProductContext:
             "default_code": nv.code or False,
             "list_price": float(self.round_price(price or 0)),
             "barcode": nv.primary_ean or False,
-            "sale_ok": True,
+            "sale_ok": nv.is_sales_product,
         }
         if tax:
             values["taxes_id"] = [(6, 0, tax.ids)]
@@ -1056,8 +1155,8 @@ class NetvisorSyncWizardLine(models.TransientModel):
     netvisor_name = fields.Char(string="Netvisor Name")
     fields_changed = fields.Text(string="Changes")
     message = fields.Text()
-    odoo_values = fields.Json()
-    netvisor_values = fields.Json()
+    odoo_values = fields.Json(prefetch=False)
+    netvisor_values = fields.Json(prefetch=False)
     link_needed = fields.Boolean()
     held = fields.Boolean(help="Some changes of this pair go the way this run's direction excludes.")
     result = fields.Selection([("done", "Done"), ("failed", "Failed")], readonly=True)
@@ -1075,56 +1174,3 @@ class NetvisorSyncWizardLine(models.TransientModel):
         self.ensure_one()
         return self.partner_id if self.wizard_id.sync_type == "customer" else self.product_id.with_context(
             active_test=False)
-
-    def _netvisor_set_record(self, record):
-        self.ensure_one()
-        self.write({"partner_id" if record._name == "res.partner" else "product_id": record.id,
-                    "record_name": record.display_name})
-
-    def _netvisor_write_odoo(self, record):
-        values = dict(self.odoo_values or {})
-        if record._name == "product.product" and "active" in values and record.product_variant_count == 1:
-            record.product_tmpl_id.active = values.pop("active")
-        if record._name == "product.product" and "uom_id" in values:
-            values["uom_po_id"] = values["uom_id"]
-        if values:
-            record.write(values)
-
-    def _netvisor_values(self):
-        values = dict(self.netvisor_values or {})
-        for name in DECIMAL_FIELDS:
-            if values.get(name) not in (None, ""):
-                values[name] = Decimal(str(values[name]))
-        return values
-
-    def _netvisor_code_sent(self):
-        return (self.netvisor_values or {}).get("code")
-
-    def _netvisor_send(self, client):
-        """Create or edit the Netvisor record of this line; returns its key."""
-        self.ensure_one()
-        values = self._netvisor_values()
-        if self.wizard_id.sync_type == "customer":
-            if self.action == "create":
-                return nv_customers.add_customer(client, values)
-            return nv_customers.edit_customer(client, self.netvisor_key, values)
-        if self.action == "create":
-            return nv_products.add_product(client, values)
-        return nv_products.edit_product(client, self.netvisor_key, values)
-
-    def _netvisor_fail(self, error, direction="out"):
-        self.ensure_one()
-        company = self.wizard_id.company_id
-        if isinstance(error, nv_errors.NetvisorError):
-            message = company._netvisor_error_message(error)
-            category = error.category
-        elif isinstance(error, UserError):
-            message, category = error.args[0], "VALIDATION"
-        else:
-            message, category = str(error), "ERROR"
-        name = self.record_name or self.netvisor_name or self.netvisor_key
-        message = self.env._("%(record)s: %(message)s", record=name, message=message)
-        self.write({"result": "failed", "result_message": message})
-        record = self._netvisor_record() if (self.partner_id or self.product_id) else None
-        self.env["netvisor.log"]._log_record_error(
-            company, self.wizard_id._netvisor_flow(), record, message, category=category, direction=direction)

@@ -180,49 +180,65 @@ def build_customer(data, method="add"):
 def parse_customer_list(root):
     items = []
     for node in xmlutil.children(xmlutil.child(root, "Customerlist"), "Customer"):
+        values = _texts(node)
         items.append(CustomerSummary(
-            netvisor_key=xmlutil.text(node, "Netvisorkey"),
-            name=xmlutil.text(node, "Name"),
-            code=xmlutil.text(node, "Code"),
-            business_id=xmlutil.text(node, "OrganisationIdentifier"),
-            group_id=xmlutil.text(node, "CustomerGroupID"),
-            group_name=xmlutil.text(node, "CustomerGroupName"),
-            uri=xmlutil.text(node, "Uri"),
+            netvisor_key=values.get("netvisorkey", ""),
+            name=values.get("name", ""),
+            code=values.get("code", ""),
+            business_id=values.get("organisationidentifier", ""),
+            group_id=values.get("customergroupid", ""),
+            group_name=values.get("customergroupname", ""),
+            uri=values.get("uri", ""),
         ))
     return items
 
 
+def _texts(element):
+    """{lowercased child name: stripped text} of an element's direct children (first wins).
+
+    One pass per element instead of one scan per field: details come by the thousand."""
+    values = {}
+    if element is None:
+        return values
+    for sub in element:
+        name = xmlutil.local(sub.tag).lower()
+        if name and name not in values:
+            values[name] = (sub.text or "").strip()
+    return values
+
+
 def parse_customer(node):
     """A ``Customer`` element of ``getcustomer.nv`` -> CustomerData (None when empty)."""
-    base = xmlutil.child(node, "CustomerBaseInformation")
-    if base is None:
+    base_node = xmlutil.child(node, "CustomerBaseInformation")
+    if base_node is None:
         return None
-    finvoice = xmlutil.child(node, "CustomerFinvoiceDetails")
-    active = xmlutil.text(base, "IsActive")
-    private = xmlutil.text(base, "IsPrivateCustomer")
+    base = _texts(base_node)
+    finvoice = _texts(xmlutil.child(node, "CustomerFinvoiceDetails"))
+    active = base.get("isactive", "")
+    private = base.get("isprivatecustomer", "")
     return CustomerData(
-        netvisor_key=xmlutil.text(base, "NetvisorKey"),
-        code=xmlutil.text(base, "InternalIdentifier"),
-        business_id=xmlutil.text(base, "ExternalIdentifier"),
-        organization_unit_number=xmlutil.text(base, "OrganizationUnitNumber"),
-        name=xmlutil.text(base, "Name"),
-        name_extension=xmlutil.text(base, "NameExtension"),
-        street=xmlutil.text(base, "StreetAddress"),
+        netvisor_key=base.get("netvisorkey", ""),
+        code=base.get("internalidentifier", ""),
+        business_id=base.get("externalidentifier", ""),
+        organization_unit_number=base.get("organizationunitnumber", ""),
+        name=base.get("name", ""),
+        name_extension=base.get("nameextension", ""),
+        street=base.get("streetaddress", ""),
         # the detail says AdditionalStreetAddress, the import additionaladdressline
-        street2=xmlutil.text(base, "AdditionalStreetAddress") or xmlutil.text(base, "AdditionalAddressLine"),
-        city=xmlutil.text(base, "City"),
-        zip=xmlutil.text(base, "PostNumber"),
-        country=xmlutil.text(base, "Country").upper(),
-        group_name=xmlutil.text(base, "CustomerGroupName"),
-        phone=xmlutil.text(base, "PhoneNumber"),
-        fax=xmlutil.text(base, "FaxNumber"),
-        email=xmlutil.text(base, "Email"),
-        homepage=xmlutil.text(base, "HomePageUri"),
+        street2=base.get("additionalstreetaddress") or base.get("additionaladdressline", ""),
+        city=base.get("city", ""),
+        zip=base.get("postnumber", ""),
+        country=base.get("country", "").upper(),
+        group_name=base.get("customergroupname", ""),
+        phone=base.get("phonenumber", ""),
+        fax=base.get("faxnumber", ""),
+        email=base.get("email", ""),
+        homepage=base.get("homepageuri", ""),
         is_active=xmlutil.parse_bool(active) if active else None,
         is_private=xmlutil.parse_bool(private) if private else None,
-        email_invoicing_address=xmlutil.text(base, "EmailInvoicingAddress"),
-        finvoice_address=xmlutil.text(finvoice, "FinvoiceAddress"),
-        finvoice_router_code=xmlutil.text(finvoice, "FinvoiceRouterCode"),
+        email_invoicing_address=base.get("emailinvoicingaddress", ""),
+        finvoice_address=finvoice.get("finvoiceaddress", ""),
+        finvoice_router_code=finvoice.get("finvoiceroutercode", ""),
     )
 
 

@@ -135,51 +135,65 @@ def build_product(data):
 # ------------------------------------------------------------------ parsers
 
 
+def _texts(element):
+    """{lowercased child name: stripped text} of an element's direct children (first wins)."""
+    values = {}
+    if element is None:
+        return values
+    for sub in element:
+        name = xmlutil.local(sub.tag).lower()
+        if name and name not in values:
+            values[name] = (sub.text or "").strip()
+    return values
+
+
 def parse_product_list(root):
     items = []
     for node in xmlutil.children(xmlutil.child(root, "ProductList"), "Product"):
+        values = _texts(node)
         items.append(ProductSummary(
-            netvisor_key=xmlutil.text(node, "NetvisorKey"),
-            code=xmlutil.text(node, "ProductCode"),
-            name=xmlutil.text(node, "Name"),
-            unit_price=xmlutil.parse_decimal(xmlutil.text(node, "UnitPrice")),
-            unit_gross_price=xmlutil.parse_decimal(xmlutil.text(node, "UnitGrossPrice")),
-            group_id=xmlutil.text(node, "ProductGroupID"),
-            group_name=xmlutil.text(node, "ProductGroupDescription"),
-            uri=xmlutil.text(node, "Uri"),
+            netvisor_key=values.get("netvisorkey", ""),
+            code=values.get("productcode", ""),
+            name=values.get("name", ""),
+            unit_price=xmlutil.parse_decimal(values.get("unitprice")),
+            unit_gross_price=xmlutil.parse_decimal(values.get("unitgrossprice")),
+            group_id=values.get("productgroupid", ""),
+            group_name=values.get("productgroupdescription", ""),
+            uri=values.get("uri", ""),
         ))
     return items
 
 
 def parse_product(node):
     """A ``Product`` element of ``getproduct.nv`` -> ProductData (None when empty)."""
-    base = xmlutil.child(node, "ProductBaseInformation")
-    if base is None or not xmlutil.text(base, "NetvisorKey"):
+    base_node = xmlutil.child(node, "ProductBaseInformation")
+    base = _texts(base_node)
+    if not base.get("netvisorkey"):
         return None
-    bookkeeping = xmlutil.child(node, "ProductBookkeepingDetails")
-    additional = xmlutil.child(node, "ProductAdditionalInformation")
-    price = xmlutil.child(base, "UnitPrice")
+    bookkeeping = _texts(xmlutil.child(node, "ProductBookkeepingDetails"))
+    additional = _texts(xmlutil.child(node, "ProductAdditionalInformation"))
+    price = xmlutil.child(base_node, "UnitPrice")
     price_type = (price.get("type") or "net").lower() if price is not None else "net"
-    active = xmlutil.text(base, "IsActive")
-    sales = xmlutil.text(base, "IsSalesProduct")
+    active = base.get("isactive", "")
+    sales = base.get("issalesproduct", "")
     return ProductData(
-        netvisor_key=xmlutil.text(base, "NetvisorKey"),
-        code=xmlutil.text(base, "ProductCode"),
-        group=xmlutil.text(base, "ProductGroup"),
-        name=xmlutil.text(base, "Name"),
-        description=xmlutil.text(base, "Description"),
-        unit_price=xmlutil.parse_decimal(xmlutil.text(base, "UnitPrice"), Decimal(0)),
+        netvisor_key=base["netvisorkey"],
+        code=base.get("productcode", ""),
+        group=base.get("productgroup", ""),
+        name=base.get("name", ""),
+        description=base.get("description", ""),
+        unit_price=xmlutil.parse_decimal(base.get("unitprice"), Decimal(0)),
         # Netvisor's own sample says "brutto" for gross
         price_type="gross" if price_type in ("gross", "brutto") else "net",
-        unit_gross_price=xmlutil.parse_decimal(xmlutil.text(base, "UnitGrossPrice")),
-        unit=xmlutil.text(base, "Unit"),
-        purchase_price=xmlutil.parse_decimal(xmlutil.text(base, "PurchasePrice")),
+        unit_gross_price=xmlutil.parse_decimal(base.get("unitgrossprice")),
+        unit=base.get("unit", ""),
+        purchase_price=xmlutil.parse_decimal(base.get("purchaseprice")),
         is_active=xmlutil.parse_bool(active) if active else True,
         is_sales_product=xmlutil.parse_bool(sales) if sales else True,
         # EAN codes are in the base information of the import, in either part of the answer
-        primary_ean=xmlutil.text(base, "PrimaryEanCode") or xmlutil.text(additional, "PrimaryEanCode"),
-        secondary_ean=xmlutil.text(base, "SecondaryEanCode") or xmlutil.text(additional, "SecondaryEanCode"),
-        vat_percent=xmlutil.parse_decimal(xmlutil.text(bookkeeping, "DefaultVatPercent")),
+        primary_ean=base.get("primaryeancode") or additional.get("primaryeancode", ""),
+        secondary_ean=base.get("secondaryeancode") or additional.get("secondaryeancode", ""),
+        vat_percent=xmlutil.parse_decimal(bookkeeping.get("defaultvatpercent")),
     )
 
 

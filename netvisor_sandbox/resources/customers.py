@@ -16,7 +16,9 @@ Behaviour chosen where Netvisor's documentation is silent (documented assumption
 
 * A customer code (``internalidentifier``) already used by another customer is refused
   with ``DUPLICATE_DATA`` (add and edit); business IDs may repeat (Netvisor allows
-  several customers, e.g. offices, with one business ID).
+  several customers, e.g. offices, with one business ID). Codes are indexed when a record
+  is added (``org.add``) or edited through ``customer.nv``: a test that changes a stored
+  record's ``code`` by hand bypasses the index.
 * ``getcustomer.nv`` with an unknown ``id`` answers FAILED ``INVALID_DATA`` like Netvisor
   (R1 fixture); ``idlist`` does the same when any of its keys is unknown.
 * Maximum lengths: name 250, streetaddress 80, internalidentifier 50,
@@ -86,6 +88,12 @@ def normalize(org, item):
     for name in set(FIELDS.values()) | {"group_id"}:
         if item.get(name) is None:
             item[name] = ""
+    _code_index(org).setdefault(item["code"], set()).add(item["netvisor_key"])
+
+
+def _code_index(org):
+    """code -> keys, per organisation (entries are checked against the records on use)."""
+    return org.__dict__.setdefault("customer_codes", {})
 
 
 def _changed_since(value):
@@ -263,11 +271,12 @@ def _read_values(customer):
     return values, automatic
 
 
-def _check_code_unique(collection, code, own_key=None):
+def _check_code_unique(org, code, own_key=None):
     if not code:
         return
-    for key, rec in collection.items():
-        if key != own_key and rec.get("code") == code:
+    collection = org.collections[COLLECTION]
+    for key in sorted(_code_index(org).get(code, ())):
+        if key != own_key and key in collection and collection[key].get("code") == code:
             raise SandboxFault("DUPLICATE_DATA", f"Customer code {code} is already used by customer {key}")
 
 
@@ -292,7 +301,7 @@ def import_customer(request):
             raise invalid("Element customerbaseinformation/name is required")
         if automatic:
             values["code"] = _next_code(collection)
-        _check_code_unique(collection, values.get("code"))
+        _check_code_unique(request.org, values.get("code"))
         values.setdefault("is_private", not values.get("business_id"))
         values["modified"] = now_iso()
         record = request.org.add(COLLECTION, values)
@@ -304,8 +313,9 @@ def import_customer(request):
         raise _not_found(key)
     if "name" in values and not values["name"]:
         raise invalid("Element customerbaseinformation/name must not be empty")
-    _check_code_unique(collection, values.get("code"), own_key=key)
+    _check_code_unique(request.org, values.get("code"), own_key=key)
     record = collection[key]
     record.update(values)  # an empty element blanks its field, as in Netvisor
+    _code_index(request.org).setdefault(record["code"], set()).add(key)
     record["modified"] = now_iso()
     return ""

@@ -15,7 +15,9 @@ Seed / state record (collection ``products``)::
 Behaviour chosen where Netvisor's documentation is silent (documented assumptions):
 
 * A product code already used by another (not deleted) product is refused with
-  ``DUPLICATE_DATA`` (add and edit).
+  ``DUPLICATE_DATA`` (add and edit). Codes are indexed when a record is added
+  (``org.add``) or edited through ``product.nv``: changing a stored record's ``code`` by
+  hand bypasses the index.
 * ``getproduct.nv`` answers OK with an empty ``Product`` element for an unknown ``id`` or
   ``code`` (R1 fixture); ``idlist`` / ``codelist`` (at most 400) leave unknown ones out.
 * An edit must carry the DTD's required elements again (productgroup, name, unitprice,
@@ -83,6 +85,12 @@ def normalize(org, item):
     if item["group"] not in groups:
         groups[item["group"]] = len(groups) + 1
     item["group_id"] = groups[item["group"]]
+    _code_index(org).setdefault(item["code"], set()).add(item["netvisor_key"])
+
+
+def _code_index(org):
+    """code -> keys, per organisation (entries are checked against the records on use)."""
+    return org.__dict__.setdefault("product_codes", {})
 
 
 def _prices(rec):
@@ -102,9 +110,12 @@ def _flag(value, what):
     return value == "1"
 
 
-def _code_taken(collection, code, own_key=None):
-    return code and any(key != own_key and not rec.get("deleted") and rec.get("code") == code
-                        for key, rec in collection.items())
+def _code_taken(org, code, own_key=None):
+    collection = org.collections[COLLECTION]
+    return bool(code) and any(
+        key != own_key and key in collection and not collection[key].get("deleted")
+        and collection[key].get("code") == code
+        for key in _code_index(org).get(code, ()))
 
 
 # ------------------------------------------------------------------ list
@@ -297,7 +308,7 @@ def import_product(request):
     values = _read_values(products[0])
     collection = request.org.collections[COLLECTION]
     if method == "add":
-        if _code_taken(collection, values.get("code")):
+        if _code_taken(request.org, values.get("code")):
             raise SandboxFault("DUPLICATE_DATA", f"Product code {values['code']} is already in use")
         values["modified"] = now_iso()
         record = request.org.add(COLLECTION, values)
@@ -307,7 +318,7 @@ def import_product(request):
     key = _key(request.params["id"])
     if key not in collection or collection[key].get("deleted"):
         raise invalid(f"Product not found with Netvisor identifier: {key}")
-    if _code_taken(collection, values.get("code"), own_key=key):
+    if _code_taken(request.org, values.get("code"), own_key=key):
         raise SandboxFault("DUPLICATE_DATA", f"Product code {values['code']} is already in use")
     record = collection[key]
     record.update(values)

@@ -273,3 +273,16 @@ def test_keys_above_seeded_ones(sandbox):
     record = org.add("purchase_invoices", {"number": "B", "date": "2026-01-06", "amount": "1", "lines": []})
     assert record["netvisor_key"] > 7
     assert record["modified"].startswith("2026-01-06")
+
+
+def test_snapshot_round_trip(sandbox):
+    from netvisor_sandbox.state import SandboxState
+
+    org = sandbox.org(ORG)
+    added = org.add("purchase_invoices", {"number": "C", "date": "2026-01-07", "amount": "2", "lines": []})
+    copy = SandboxState()
+    copy.load_seed(json.loads(json.dumps(sandbox.state.snapshot())))
+    restored = copy.organisations[ORG]
+    assert restored.collections["purchase_invoices"][added["netvisor_key"]]["number"] == "C"
+    assert restored.next_key() > added["netvisor_key"]
+    assert copy.partners == sandbox.state.partners

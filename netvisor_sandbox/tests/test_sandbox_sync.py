@@ -190,6 +190,11 @@ def test_customer_duplicate_code_and_unknown_edit(sandbox):
     assert "method" in failed(sandbox, "customer.nv", customer_xml("<name>X</name>"))[1]
     # its own code again is fine
     ok(sandbox, "customer.nv?method=edit&id=10", customer_xml("<internalidentifier>A1</internalidentifier>"))
+    # a code freed by an edit can be used again, the new one cannot
+    ok(sandbox, "customer.nv?method=edit&id=11", customer_xml("<internalidentifier>B3</internalidentifier>"))
+    ok(sandbox, "customer.nv?method=add", customer_xml("<internalidentifier>B2</internalidentifier><name>U</name>"))
+    assert failed(sandbox, "customer.nv?method=add", customer_xml(
+        "<internalidentifier>B3</internalidentifier><name>V</name>"))[1].startswith("DUPLICATE_DATA")
 
 
 # ------------------------------------------------------------------ products
