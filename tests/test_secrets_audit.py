@@ -218,11 +218,11 @@ class TestNetvisorSecretsAudit(PayrollTestMixin, SecretsAuditCommon):
 
     # ------------------------------------------------------------------ helpers
 
-    def invoice(self, partner=None):
+    def invoice(self, partner=None, date=None):
         move = self.env["account.move"].create({
             "move_type": "out_invoice",
             "partner_id": (partner or self.customer).id,
-            "invoice_date": fields.Date.from_string("2026-05-04"),
+            "invoice_date": date or fields.Date.from_string("2026-05-04"),
             "invoice_line_ids": [Command.create({"product_id": self.product.id, "quantity": 2, "price_unit": 10.0,
                                                 "tax_ids": [Command.set(self.tax_sale.ids)]})],
         })
@@ -320,6 +320,16 @@ class TestNetvisorSecretsAudit(PayrollTestMixin, SecretsAuditCommon):
             preview = good.action_netvisor_preview_xml()
         wizard = self.env["netvisor.xml.preview"].browse(preview["res_id"])
         self.assert_clean(wizard.xml_content, wizard.notes, wizard.error, where="the XML preview")
+
+    def test_audit_payment_sync(self):
+        if not hasattr(type(self.env["account.move"]), "action_netvisor_sync_payments"):
+            self.skipTest("payment sync not merged")
+        move = self.invoice(date=fields.Date.context_today(self.env.user))  # within the sync's window
+        move.action_send_to_netvisor()
+        self.assertEqual(move.netvisor_state, "sent", move.netvisor_error)
+        with self.audit():
+            result = self.env["account.move"].action_netvisor_sync_payments()
+        self.assert_clean(result, where="the payment sync notification")
 
     def test_audit_payslip_send(self):
         payslip = self.make_payslip()

@@ -377,6 +377,8 @@ class TestNetvisorSecurity(NetvisorTestCommon):
             ("hr.payslip", "action_netvisor_send_pending"),
             ("netvisor.flow", "action_open_overview"),
         ]
+        if hasattr(type(self.env["account.move"]), "action_netvisor_sync_payments"):  # payment sync merged
+            calls.append(("account.move", "action_netvisor_sync_payments"))
         flows_before = self.env["netvisor.flow"].search_count([])
         runs_before = self.env["netvisor.run"].search_count([])
         for user in (self.portal, self.public):
