@@ -37,6 +37,8 @@ purchase invoices. See README.md.
         "wizards/netvisor_xml_preview_views.xml",
 
         # --- payment status (issue 5)
+        "data/payment_cron.xml",
+        "views/netvisor_payment_settings_views.xml",
 
         # --- customers and products (issue 6)
         "views/res_partner_views.xml",

@@ -18,6 +18,8 @@ from . import netvisor_sales_settings
 from . import account_move_sales
 
 # --- payment status (issue 5)
+from . import netvisor_payment_settings
+from . import account_move_payment
 
 # --- customers and products (issue 6)
 from . import netvisor_link

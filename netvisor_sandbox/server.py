@@ -285,6 +285,8 @@ class Handler(BaseHTTPRequestHandler):
             elif action == "seed" and method == "POST":
                 server.state.load_seed(data)
                 result = {"ok": True}
+            elif action == "pay" and method == "POST":
+                result = self._control_pay(data)
             elif action == "clock" and method == "POST":
                 server.clock_offset = float(data.get("offset", 0))
                 result = {"offset": server.clock_offset}
@@ -293,6 +295,34 @@ class Handler(BaseHTTPRequestHandler):
         except (ValueError, TypeError, KeyError) as exc:
             return self._answer(400, json.dumps({"error": str(exc)}).encode(), "application/json")
         return self._answer(200, json.dumps(result, default=str).encode(), "application/json")
+
+
+    def _control_pay(self, data):
+        """Mark an invoice (partly) paid as Netvisor would after a bank match:
+        ``{"type": "sales"|"purchase", "invoice_number" or "invoice_key", "sum", "date"?,
+        "organisation_id"? (default: the only one)}``."""
+        from .resources import payments
+
+        state = self.server.state
+        with state.lock:
+            orgs = state.organisations
+            org_id = data.get("organisation_id") or (next(iter(orgs)) if len(orgs) == 1 else None)
+            if org_id not in orgs:
+                raise ValueError("organisation_id is required when there are several organisations")
+            org = orgs[org_id]
+            kind = data.get("type", "sales")
+            collection = {"sales": "sales_invoices", "purchase": "purchase_invoices"}.get(kind)
+            if collection is None:
+                raise ValueError("type must be sales or purchase")
+            key = data.get("invoice_key")
+            if key is None:
+                matches = [k for k, rec in org.collections[collection].items()
+                           if rec.get("number") == str(data.get("invoice_number"))]
+                if len(matches) != 1:
+                    raise ValueError(f"{len(matches)} {kind} invoices have number {data.get('invoice_number')}")
+                key = matches[0]
+            add = payments.add_sales_payment if kind == "sales" else payments.add_purchase_payment
+            return add(org, int(key), str(data["sum"]), data.get("date"))
 
 
 class SandboxServer(ThreadingHTTPServer):

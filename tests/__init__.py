@@ -9,6 +9,7 @@ from . import test_purchase_import
 from . import test_sales_send
 
 # --- payment status (issue 5)
+from . import test_payment_sync
 
 # --- customers and products (issue 6)
 from . import test_sync_customers

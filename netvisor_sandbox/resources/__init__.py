@@ -28,6 +28,7 @@ from . import purchase_invoices  # noqa: E402,F401
 from . import sales_invoices  # noqa: E402,F401
 
 # --- payments (issue 5)
+from . import payments  # noqa: E402,F401
 
 # --- customers and products (issue 6)
 from . import customers  # noqa: E402,F401

@@ -6,6 +6,7 @@ import hmac
 import json
 import threading
 import time
+import urllib.error
 import urllib.request
 import uuid
 
@@ -286,3 +287,19 @@ def test_snapshot_round_trip(sandbox):
     assert restored.collections["purchase_invoices"][added["netvisor_key"]]["number"] == "C"
     assert restored.next_key() > added["netvisor_key"]
     assert copy.partners == sandbox.state.partners
+
+
+def test_control_pay(sandbox):
+    org = sandbox.org(ORG)
+    org.add("sales_invoices", {"number": "1001", "date": "2026-01-05", "amount": "100.00", "status": "open",
+                               "customer_name": "Asiakas Oy", "lines": []})
+    request = urllib.request.Request(sandbox.base_url + "_sandbox/pay", method="POST", data=json.dumps(
+        {"type": "sales", "invoice_number": "1001", "sum": "40.00", "date": "2026-01-20"}).encode())
+    with urllib.request.urlopen(request, timeout=10) as response:
+        payment = json.loads(response.read())
+    assert payment["sum"] in ("40.00", "40")
+    assert [p["invoice_number"] for p in org.collections["sales_payments"].values()] == ["1001"]
+    bad = urllib.request.Request(sandbox.base_url + "_sandbox/pay", method="POST",
+                                 data=json.dumps({"type": "sales", "invoice_number": "nope", "sum": "1"}).encode())
+    with pytest.raises(urllib.error.HTTPError):
+        urllib.request.urlopen(bad, timeout=10)
