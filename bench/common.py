@@ -82,7 +82,7 @@ def odoo_env(db="nv_bench"):
 
     python = sys.executable
     paths = dev.ensure_payroll(python, dev.odoo_addons_paths(python))
-    subprocess.run(["dropdb", "--if-exists", db], check=True)
+    subprocess.run(["dropdb", "--if-exists", "--force", db], check=True)
     template = os.environ.get("NETVISOR_BENCH_TEMPLATE")
     if template:
         subprocess.run(["createdb", "-T", template, db], check=True)

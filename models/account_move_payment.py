@@ -52,6 +52,7 @@ class AccountMove(models.Model):
     @api.model
     def action_netvisor_sync_payments(self):
         """Run the payment status sync for the current company now (Settings button, overview)."""
+        self.check_access("write")  # callable over RPC by any user: refuse before the sudo run and Netvisor
         company = self.env.company
         run = self._netvisor_sync_payments(company, trigger="manual")
         ok = run.state in ("done", "partial")

@@ -79,6 +79,9 @@ class AccountMove(models.Model):
     @api.model
     def action_netvisor_import_purchase_invoices(self):
         """Run the import now for the current company and show its summary (overview card, Settings)."""
+        # callable over RPC by any user: only those who may see the summary talk to Netvisor
+        self.env["netvisor.import.summary"].check_access("create")
+        self.check_access("create")
         summary = self._netvisor_import_purchase_invoices(self.env.company, manual=True)
         return self.env["netvisor.import.summary"]._netvisor_open_summary(summary)
 

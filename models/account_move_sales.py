@@ -177,6 +177,7 @@ class AccountMove(models.Model):
     @api.model
     def action_netvisor_send_queued(self):
         """Overview "Run now": send what is queued for the current company."""
+        self.check_access("write")  # callable over RPC by any user (portal users can read invoices)
         moves = self.search(self._netvisor_queued_domain() + [("company_id", "=", self.env.company.id)])
         if not moves:
             return self._netvisor_notify(_("No invoice is waiting to be sent to Netvisor."), "info")

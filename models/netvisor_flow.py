@@ -55,6 +55,8 @@ class NetvisorFlow(models.Model):
 
     @api.model
     def action_open_overview(self):
+        # callable over RPC by any user: refuse those without access before the sudo() below
+        self.check_access("read")
         companies = self.env.companies.filtered(lambda c: c.netvisor_organisation_id) or self.env.companies
         self.sudo()._netvisor_ensure_rows(companies)
         return {

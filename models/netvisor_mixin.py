@@ -28,6 +28,7 @@ class NetvisorMixin(models.AbstractModel):
         """Record a failure: state, chatter, Netvisor log, and an activity for the responsible user."""
         for record in self:
             company = record._netvisor_company()
+            message = company._netvisor_redact(message)
             record.write({"netvisor_state": "error", "netvisor_error": message})
             self.env["netvisor.log"]._log_record_error(company, flow, record, message, category=category)
             if hasattr(record, "message_post"):

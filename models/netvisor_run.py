@@ -51,6 +51,7 @@ class NetvisorRun(models.Model):
         """Close the run with its counts; ``error`` (a text) marks the whole run failed."""
         self.ensure_one()
         state = "failed" if error else ("partial" if failed else "done")
+        error, message = self.company_id._netvisor_redact(error), self.company_id._netvisor_redact(message)
         self.sudo().write({
             "date_end": fields.Datetime.now(),
             "state": state,

@@ -9,6 +9,7 @@ from odoo.exceptions import UserError, ValidationError
 from .. import netvisor
 from ..netvisor import errors as nv_errors
 from ..netvisor.resources import purchase_invoices as nv_purchase
+from ..netvisor.transport import redact
 from ..netvisor.validation import is_valid_business_id, normalize_business_id, url_problem
 
 _logger = logging.getLogger(__name__)
@@ -202,11 +203,22 @@ class ResCompany(models.Model):
 
     # ------------------------------------------------------------------ business: errors
 
+    def _netvisor_secrets(self):
+        """The keys of these companies (to take out of any text that is shown or stored)."""
+        return tuple(key for company in self.sudo()
+                     for key in (company.netvisor_partner_key, company.netvisor_customer_key) if key)
+
+    def _netvisor_redact(self, text):
+        """``text`` with the companies' keys replaced by ``***``."""
+        return redact(text, self._netvisor_secrets()) if text else text
+
     def _netvisor_error_message(self, error):
         """A translated, actionable explanation of a Netvisor or transport error."""
         self.ensure_one()
         url = self.sudo().netvisor_base_url or DEFAULT_BASE_URL
         detail = error.text if isinstance(error, nv_errors.NetvisorError) else str(error)
+        # Netvisor (or a proxy in between) may echo what it got: never show or store the keys
+        detail = self._netvisor_redact(detail)
         if isinstance(error, nv_errors.NetvisorAuthenticationError):
             skew = self._netvisor_clock_skew(error)
             if skew is not None:

@@ -27,6 +27,7 @@ from .errors import (
     NetvisorRequestNotUniqueError,
     NetvisorTimeoutError,
     NetvisorTransientError,
+    NetvisorXMLSecurityError,
 )
 from .xmlutil import MAX_XML_BYTES, to_bytes
 
@@ -186,9 +187,9 @@ class Client:
                 prepared.url = url  # byte-identical to the signed URL
                 self.request_count += 1
                 sent = True
-                response = self.session.send(prepared, timeout=self.timeout, allow_redirects=False)
-                content = response.content
-            exchange.http_status = response.status_code
+                response = self.session.send(prepared, timeout=self.timeout, allow_redirects=False, stream=True)
+                exchange.http_status = response.status_code
+                content = self._read_body(response, resource, transaction_id)
             exchange.response_body = redact(content, secrets)
             try:
                 envelope = parse_envelope(content, http_status=response.status_code, resource=resource,
@@ -223,6 +224,23 @@ class Client:
                     self.on_exchange(exchange)
                 except Exception:  # the log must never break the exchange
                     _logger.exception("Netvisor exchange hook failed")
+
+    def _read_body(self, response, resource, transaction_id):
+        """The answer's bytes, read no further than ``max_response_bytes``: a huge answer is
+        refused without being held in memory whole."""
+        limit = self.max_response_bytes
+        chunks, size = [], 0
+        try:
+            for chunk in response.iter_content(chunk_size=64 * 1024):
+                size += len(chunk)
+                if size > limit:
+                    raise NetvisorXMLSecurityError(
+                        f"the answer is over the {limit} byte limit (read stopped at {size} bytes)",
+                        http_status=response.status_code, resource=resource, transaction_id=transaction_id)
+                chunks.append(chunk)
+        finally:
+            response.close()
+        return b"".join(chunks)
 
     def _transport_error(self, exc, method, resource, transaction_id, sent):
         kwargs = dict(resource=resource, transaction_id=transaction_id)

@@ -23,3 +23,5 @@ from . import test_expenses
 from . import test_faults
 from . import test_concurrency
 from . import test_bad_input
+from . import test_security
+from . import test_secrets_audit

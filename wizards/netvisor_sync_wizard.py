@@ -16,6 +16,10 @@ from ..netvisor.resources import products as nv_products
 _logger = logging.getLogger(__name__)
 
 SYNC_TYPES = [("customer", "Customers"), ("product", "Products")]
+
+
+class NetvisorSyncReadError(UserError):
+    """Netvisor could not be read for the preview (the Netvisor log rows explain why)."""
 DIRECTIONS = [
     ("both", "Both ways"),
     ("import", "Netvisor → Odoo"),
@@ -106,7 +110,21 @@ class NetvisorSyncWizard(models.TransientModel):
         """Read both sides and list what Apply would do. Writes nothing to Odoo's records
         nor to Netvisor."""
         self.ensure_one()
-        self._netvisor_preview()
+        try:
+            self._netvisor_preview()
+        except NetvisorSyncReadError as error:
+            # shown rather than raised: raising would roll back the Netvisor log rows of the failure
+            self.write({"state": "draft", "summary": False})
+            return {
+                "type": "ir.actions.client",
+                "tag": "display_notification",
+                "params": {
+                    "title": self.env._("Netvisor sync preview failed"),
+                    "message": error.args[0],
+                    "type": "danger",
+                    "sticky": True,
+                },
+            }
         return self._netvisor_reopen()
 
     def action_apply(self):
@@ -230,7 +248,7 @@ class NetvisorSyncWizard(models.TransientModel):
             else:
                 lines = self._netvisor_plan_products(client)
         except nv_errors.NetvisorError as error:
-            raise UserError(company._netvisor_error_message(error)) from None
+            raise NetvisorSyncReadError(company._netvisor_error_message(error)) from None
         self.env["netvisor.sync.wizard.line"].create([dict(vals, wizard_id=self.id) for vals in lines])
         self.write({"state": "preview", "started_at": started, "summary": False})
 
