@@ -1,4 +1,5 @@
 import datetime
+import gc
 import logging
 from collections import defaultdict
 
@@ -20,8 +21,8 @@ SYNCED_TYPES = {
     "in_invoice": ("purchase", "supplier"),
 }
 PAID_STATES = ("paid", "in_payment")
-# invoices per commit in a run: each invoice is its own savepoint; a commit also empties the
-# ORM cache (journal, accounts, partners are read again), so not after every single one
+# invoices per commit in a run (each invoice is its own savepoint): a commit empties the ORM
+# cache (journal, accounts, partners are read again), so not after every single one
 COMMIT_EVERY = 25
 
 
@@ -149,6 +150,10 @@ class AccountMove(models.Model):
                     skipped += 1
             if position % COMMIT_EVERY == 0:
                 company._netvisor_commit()
+                # the payment registration leaves many environments in reference cycles, and
+                # api.Environment() scans the live ones: without a collection the run slows
+                # down with every invoice (bench: 400 payments 99 s -> 29 s of CPU)
+                gc.collect()
         company._netvisor_commit()
         return run._netvisor_finish(done=done, skipped=skipped, failed=failed, message=_(
             "%(done)s invoice(s) got payments from Netvisor, %(skipped)s unchanged, %(failed)s failed "
