@@ -129,30 +129,9 @@ class HrPayslip(models.Model):
             _logger.exception("Netvisor: could not queue payslips %s for sending", self.ids)
 
     def _netvisor_send(self, trigger="manual", resend=False):
-        """Send each payslip, one failure never stopping the others. Returns a dict with
-        the counts ``done``, ``skipped``, ``failed`` and ``messages`` [(payslip, text)]."""
-        results = {"done": 0, "skipped": 0, "failed": 0, "messages": []}
-        for company, payslips in self.grouped("company_id").items():
-            run = self.env["netvisor.run"]._netvisor_start(company, FLOW, trigger=trigger)
-            try:
-                client = company._netvisor_client(flow=FLOW)
-            except UserError as error:
-                run._netvisor_finish(error=str(error.args[0]))
-                if trigger == "manual":
-                    raise
-                continue
-            counts = {"done": 0, "skipped": 0, "failed": 0}
-            for payslip in payslips:
-                outcome, message = payslip._netvisor_send_one(client, resend=resend)
-                counts[outcome] += 1
-                if message:
-                    results["messages"].append((payslip, message))
-                if trigger != "manual":
-                    company._netvisor_commit()
-            run._netvisor_finish(**counts)
-            for key, value in counts.items():
-                results[key] += value
-        return results
+        """Send each payslip, one failure never stopping the others (see
+        ``netvisor.mixin._netvisor_send_batch``)."""
+        return self._netvisor_send_batch(FLOW, trigger=trigger, resend=resend)
 
     def _netvisor_send_one(self, client, resend=False):
         """Send this payslip; returns (outcome, message) with outcome done/skipped/failed."""

@@ -1,4 +1,5 @@
 from odoo import _, api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import html_escape
 
 NETVISOR_STATES = [
@@ -41,6 +42,34 @@ class NetvisorMixin(models.AbstractModel):
                     note=html_escape(message),
                     user_id=user.id,
                 )
+
+    def _netvisor_send_batch(self, flow, trigger="manual", resend=False):
+        """Send the records company by company, each through ``_netvisor_send_one(client,
+        resend)`` -> (outcome, message), one failure never stopping the others; one
+        ``netvisor.run`` per company; outside a manual send, commit after each record.
+        Returns the counts ``done``, ``skipped``, ``failed`` and ``messages`` [(record, text)]."""
+        results = {"done": 0, "skipped": 0, "failed": 0, "messages": []}
+        for company, records in self.grouped("company_id").items():
+            run = self.env["netvisor.run"]._netvisor_start(company, flow, trigger=trigger)
+            try:
+                client = company._netvisor_client(flow=flow)
+            except UserError as error:
+                run._netvisor_finish(error=str(error.args[0]))
+                if trigger == "manual":
+                    raise
+                continue
+            counts = {"done": 0, "skipped": 0, "failed": 0}
+            for record in records:
+                outcome, message = record._netvisor_send_one(client, resend=resend)
+                counts[outcome] += 1
+                if message:
+                    results["messages"].append((record, message))
+                if trigger != "manual":
+                    company._netvisor_commit()
+            run._netvisor_finish(**counts)
+            for key, value in counts.items():
+                results[key] += value
+        return results
 
     def _netvisor_responsible_user(self):
         self.ensure_one()
